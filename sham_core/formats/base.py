@@ -1,0 +1,116 @@
+"""The Format interface, input validation and the helpers every format shares."""
+import numpy as np
+
+from .container import FormatError, pack, packed_size
+
+
+def as_matrix(kernel):
+    """View a weight tensor as a 2-D matrix: prod(shape[:-1]) x shape[-1].
+
+    Dense kernels (n, m) come back unchanged; a conv kernel (kh, kw, cin, cout)
+    becomes (kh * kw * cin, cout).
+    """
+    kernel = np.asarray(kernel)
+    if kernel.ndim < 2:
+        raise ValueError(f"a weight tensor needs at least 2 dimensions, got shape {kernel.shape}")
+    return kernel.reshape(-1, kernel.shape[-1])
+
+
+def check_matrix(W):
+    """``W`` as a C-contiguous float32 matrix, or a ValueError saying what is wrong.
+
+    float64, float16 and integer input is converted to float32.
+    """
+    W = np.asarray(W)
+    if W.ndim != 2:
+        raise ValueError(f"expected a 2-D weight matrix, got shape {W.shape}; "
+                         "use sham_core.formats.as_matrix(kernel) for conv kernels")
+    if W.size == 0:
+        raise ValueError(f"cannot encode an empty matrix of shape {W.shape}")
+    if not (np.issubdtype(W.dtype, np.floating) or np.issubdtype(W.dtype, np.integer)):
+        raise ValueError(f"expected a numeric matrix, got dtype {W.dtype}")
+    W = np.ascontiguousarray(W, dtype=np.float32)
+    finite = np.isfinite(W)
+    if not finite.all():
+        nan = int(np.isnan(W).sum())
+        inf = int(W.size - finite.sum()) - nan
+        raise ValueError(f"W has {nan} NaN and {inf} infinite values (after conversion "
+                         "to float32); only finite weights can be encoded")
+    return W
+
+
+def check_operand(X, n):
+    """``X`` as float32 of shape (n,) or (b, n) for ``X @ W``; ValueError otherwise."""
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim not in (1, 2) or X.shape[-1] != n:
+        raise ValueError(f"matmul expects X of shape ({n},) or (b, {n}), got {X.shape}")
+    return np.ascontiguousarray(X)
+
+
+def minimal_uint(max_value):
+    """The smallest unsigned dtype that holds ``max_value``."""
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if max_value <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.uint64)
+
+
+def as_index(array, limit):
+    """Widen a stored index array to int64, checking it lies in [0, limit]."""
+    array = np.asarray(array)
+    if array.size and (array.min() < 0 or array.max() > limit):
+        raise FormatError(f"index out of range [0, {limit}]")
+    return array.astype(np.int64)
+
+
+class Format:
+    """A lossless encoding of a float32 matrix.
+
+    Subclasses set ``name``, implement ``from_dense``, ``to_dense``, ``matmul``,
+    ``_fields`` (the ordered 1-D arrays stored) and ``_from_fields`` (the inverse,
+    which validates and raises FormatError).
+    """
+
+    name = None
+
+    def __init__(self, shape):
+        self.shape = tuple(int(s) for s in shape)
+
+    @classmethod
+    def from_dense(cls, W):
+        raise NotImplementedError
+
+    def to_dense(self):
+        raise NotImplementedError
+
+    def matmul(self, X):
+        raise NotImplementedError
+
+    def _fields(self):
+        raise NotImplementedError
+
+    @classmethod
+    def _from_fields(cls, shape, fields):
+        raise NotImplementedError
+
+    @property
+    def nbytes(self):
+        """Exact size in bytes of ``to_bytes()``."""
+        return packed_size(self.name, self._fields())
+
+    @property
+    def psi(self):
+        """Stored bytes over the bytes of the dense float32 matrix."""
+        return self.nbytes / (4 * self.shape[0] * self.shape[1])
+
+    def to_bytes(self):
+        return pack(self.name, self.shape, self._fields())
+
+    def __repr__(self):
+        return f"{type(self).__name__}(shape={self.shape}, nbytes={self.nbytes})"
+
+
+def expect_fields(fields, count, name):
+    if len(fields) != count:
+        raise FormatError(f"{name} expects {count} fields, found {len(fields)}")
+    return fields

@@ -1,0 +1,58 @@
+"""HAM: one canonical Huffman code over all entries, zero included, column-major."""
+import numpy as np
+
+from ..kernels.ham import ham_matmat, ham_matvec
+from .base import Format, FormatError, check_matrix, check_operand, expect_fields
+from .coded_stream import CodedStream, columns_per_block
+
+
+def block_bounds(n, m, cols_per_block):
+    """First entry of each column block in column-major order, plus the end."""
+    starts = np.arange(0, m + cols_per_block, cols_per_block)
+    return np.minimum(starts, m)[: -(-m // cols_per_block) + 1].astype(np.int64) * n
+
+
+class HAM(Format):
+    name = "ham"
+
+    def __init__(self, shape, cols_per_block, stream):
+        super().__init__(shape)
+        self.cols_per_block = cols_per_block
+        self.stream = stream
+        self._run_table = stream.run_table()
+
+    @classmethod
+    def from_dense(cls, W):
+        """Encode W (converted to float32) column by column, in blocks of columns."""
+        W = check_matrix(W)
+        n, m = W.shape
+        cpb = columns_per_block(n)
+        bits = np.ascontiguousarray(W.T).view(np.uint32).ravel()
+        return cls(W.shape, cpb, CodedStream.encode(bits, block_bounds(n, m, cpb)))
+
+    def to_dense(self):
+        n, m = self.shape
+        values = self.stream.decode(block_bounds(n, m, self.cols_per_block))
+        return np.ascontiguousarray(values.reshape(m, n).T)
+
+    def matmul(self, X):
+        n, m = self.shape
+        X = check_operand(X, n)
+        s = self.stream
+        args = (s.words, s.offsets, self._run_table, s.table2, s.codebook, n, m,
+                self.cols_per_block, s.zero_is_bit)
+        if X.ndim == 1:
+            return ham_matvec(*args, X)
+        return ham_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
+
+    def _fields(self):
+        return [np.array([self.cols_per_block], np.uint32), *self.stream.fields()]
+
+    @classmethod
+    def _from_fields(cls, shape, fields):
+        params, *stream_fields = expect_fields(fields, 5, cls.name)
+        if params.size != 1 or params[0] < 1:
+            raise FormatError("HAM block size is missing or zero")
+        cpb = int(params[0])
+        nblocks = -(-shape[1] // cpb)
+        return cls(shape, cpb, CodedStream.from_fields(*stream_fields, nblocks))

@@ -1,0 +1,68 @@
+"""sHAM: CSC structure with the nonzero values Huffman-coded."""
+import numpy as np
+
+from ..kernels.sham import sham_matmat, sham_matvec
+from .base import (Format, FormatError, as_index, check_matrix, check_operand,
+                   expect_fields, minimal_uint)
+from .coded_stream import CodedStream, columns_per_block
+from .sparse import compress, expand
+
+
+class SHAM(Format):
+    name = "sham"
+
+    def __init__(self, shape, cols_per_block, colptr, rows, stream):
+        super().__init__(shape)
+        self.cols_per_block = cols_per_block
+        self.colptr, self.rows, self.stream = colptr, rows, stream
+
+    @classmethod
+    def from_dense(cls, W):
+        """Encode W (converted to float32); -0.0 counts as a nonzero, so it survives."""
+        W = check_matrix(W)
+        n, m = W.shape
+        cpb = columns_per_block(n)
+        colptr, rows, values = compress(np.ascontiguousarray(W.T))
+        stream = CodedStream.encode(values.view(np.uint32), colptr[_block_starts(m, cpb)])
+        return cls(W.shape, cpb, colptr, rows, stream)
+
+    def to_dense(self):
+        n, m = self.shape
+        values = self.stream.decode(self.colptr[_block_starts(m, self.cols_per_block)])
+        return np.ascontiguousarray(expand(self.colptr, self.rows, values, (m, n)).T)
+
+    def matmul(self, X):
+        X = check_operand(X, self.shape[0])
+        s = self.stream
+        args = (s.words, s.offsets, s.table1, s.table2, s.codebook, self.colptr, self.rows,
+                self.cols_per_block)
+        if X.ndim == 1:
+            return sham_matvec(*args, X)
+        return sham_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
+
+    def _fields(self):
+        n = self.shape[0]
+        return [np.array([self.cols_per_block], np.uint32),
+                self.colptr.astype(minimal_uint(self.rows.size)),
+                self.rows.astype(minimal_uint(n - 1)),
+                *self.stream.fields()]
+
+    @classmethod
+    def _from_fields(cls, shape, fields):
+        params, colptr, rows, *stream_fields = expect_fields(fields, 7, cls.name)
+        n, m = shape
+        if params.size != 1 or params[0] < 1:
+            raise FormatError("sHAM block size is missing or zero")
+        cpb = int(params[0])
+        colptr = as_index(colptr, rows.size)
+        if (colptr.size != m + 1 or colptr[0] != 0 or colptr[-1] != rows.size
+                or np.any(np.diff(colptr) < 0)):
+            raise FormatError(f"sHAM column pointers are inconsistent with shape {shape}")
+        rows = as_index(rows, n - 1).astype(np.int32)
+        stream = CodedStream.from_fields(*stream_fields, -(-m // cpb))
+        return cls(shape, cpb, colptr, rows, stream)
+
+
+def _block_starts(m, cols_per_block):
+    """Column index where each block starts, plus m."""
+    return np.append(np.arange(0, m, cols_per_block), m)

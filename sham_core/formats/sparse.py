@@ -1,0 +1,85 @@
+"""CSC and CSR: one compressed-sparse class, differing only by which axis is major."""
+import numpy as np
+
+from ..kernels.sparse import column_matmat, column_matvec, compress_major, row_matmat
+from .base import (Format, FormatError, as_index, check_matrix, check_operand,
+                   expect_fields, minimal_uint)
+
+
+def compress(M):
+    """Pointers, minor indices and values of the nonzero bit patterns of each row of M."""
+    bits = M.view(np.uint32)
+    pointers, indices = compress_major(bits)
+    rows = np.repeat(np.arange(M.shape[0]), np.diff(pointers))
+    return pointers, indices, M[rows, indices]
+
+
+def expand(pointers, indices, values, shape):
+    """Dense (major, minor) matrix from compressed rows."""
+    M = np.zeros(shape, np.float32)
+    M[np.repeat(np.arange(shape[0]), np.diff(pointers)), indices] = values
+    return M
+
+
+class _Compressed(Format):
+    """Pointers over the major axis, minor indices and float32 values of the nonzeros."""
+
+    major_axis = None
+
+    def __init__(self, shape, pointers, indices, values):
+        super().__init__(shape)
+        self.pointers, self.indices, self.values = pointers, indices, values
+
+    @classmethod
+    def from_dense(cls, W):
+        """Encode W (converted to float32); -0.0 is kept as an explicit entry."""
+        W = check_matrix(W)
+        M = np.ascontiguousarray(W.T) if cls.major_axis == 1 else W
+        return cls(W.shape, *compress(M))
+
+    def _major_shape(self):
+        return self.shape[::-1] if self.major_axis == 1 else self.shape
+
+    def to_dense(self):
+        M = expand(self.pointers, self.indices, self.values, self._major_shape())
+        return np.ascontiguousarray(M.T) if self.major_axis == 1 else M
+
+    def _fields(self):
+        major, minor = self._major_shape()
+        return [self.pointers.astype(minimal_uint(self.values.size)),
+                self.indices.astype(minimal_uint(max(minor - 1, 0))),
+                self.values]
+
+    @classmethod
+    def _from_fields(cls, shape, fields):
+        pointers, indices, values = expect_fields(fields, 3, cls.name)
+        major, minor = shape[::-1] if cls.major_axis == 1 else shape
+        pointers = as_index(pointers, values.size)
+        if (pointers.size != major + 1 or pointers[0] != 0 or pointers[-1] != values.size
+                or indices.size != values.size or np.any(np.diff(pointers) < 0)
+                or values.dtype != np.float32):
+            raise FormatError(f"{cls.name} arrays are inconsistent with shape {shape}")
+        return cls(shape, pointers, as_index(indices, minor - 1).astype(np.int32), values)
+
+
+class CSC(_Compressed):
+    name = "csc"
+    major_axis = 1
+
+    def matmul(self, X):
+        X = check_operand(X, self.shape[0])
+        if X.ndim == 1:
+            return column_matvec(self.pointers, self.indices, self.values, X)
+        return column_matmat(self.pointers, self.indices, self.values,
+                             np.ascontiguousarray(X.T)).T.copy()
+
+
+class CSR(_Compressed):
+    name = "csr"
+    major_axis = 0
+
+    def matmul(self, X):
+        X = check_operand(X, self.shape[0])
+        Y = row_matmat(self.pointers, self.indices, self.values, np.atleast_2d(X),
+                       self.shape[1], 2 if self.shape[0] > 1 else 1)
+        return Y[0] if X.ndim == 1 else Y
