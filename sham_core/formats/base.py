@@ -29,7 +29,8 @@ def check_matrix(W):
         raise ValueError(f"cannot encode an empty matrix of shape {W.shape}")
     if not (np.issubdtype(W.dtype, np.floating) or np.issubdtype(W.dtype, np.integer)):
         raise ValueError(f"expected a numeric matrix, got dtype {W.dtype}")
-    W = np.ascontiguousarray(W, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        W = np.ascontiguousarray(W, dtype=np.float32)
     finite = np.isfinite(W)
     if not finite.all():
         nan = int(np.isnan(W).sum())

@@ -104,8 +104,8 @@ def length_limit(nsymbols):
 def code_lengths(counts, limit):
     """Optimal prefix-code lengths (uint8) for symbol ``counts``, none over ``limit``."""
     counts = np.asarray(counts, np.int64)
-    if counts.size == 1:
-        return np.ones(1, np.uint8)
+    if counts.size <= 1:
+        return np.ones(counts.size, np.uint8)
     order = np.argsort(counts, kind="stable")
     weights = counts[order]
     lengths = huffman_lengths(weights)
@@ -136,9 +136,11 @@ def canonical_order(keys, lengths):
 
 
 def kraft_is_complete(length_counts):
-    """True when the lengths describe a complete prefix code (or a single 1-bit code)."""
+    """True when the lengths describe a complete prefix code, a single 1-bit code, or none."""
     length_counts = np.asarray(length_counts, np.int64)
     total = int(length_counts.sum())
+    if total == 0:
+        return True
     if total == 1:
         return length_counts.size > 1 and length_counts[1] == 1
     limit = length_counts.size - 1
