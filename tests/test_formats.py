@@ -122,7 +122,7 @@ def test_kernels_compile_once_per_entry_point():
     from numba.core.registry import CPUDispatcher
 
     import sham_core.kernels as kernels
-    for case in ("tall sparse", "70k distinct", "row"):
+    for case in ("tall sparse", "2^17+ distinct", "row"):
         for fmt in FORMATS.values():
             enc = load(fmt.from_dense(EDGE[case]).to_bytes())
             enc.matmul(np.ones(enc.shape[0]))

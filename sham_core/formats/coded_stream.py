@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..kernels.entropy import decode_symbols, encode_blocks
-from ..kernels.huffman import (FIRST_BITS, add_zero_runs, build_tables, canonical_codes,
+from ..kernels.huffman import (FIRST_BITS, MAX_PAIR_RANK, add_pairs, add_zero_runs, build_tables, canonical_codes,
                                canonical_order, code_lengths, kraft_is_complete, length_limit)
 from ..kernels.symbols import symbolize
 from .base import FormatError, minimal_uint
@@ -71,6 +71,12 @@ class CodedStream:
     def run_table(self):
         """First-level table that also decodes runs of zeros (for HAM)."""
         return add_zero_runs(self.table1, self.zero_rank, FIRST_BITS)
+
+    def pair_table(self):
+        """First-level table that decodes two short codes per lookup where it can."""
+        if self.codebook.size > MAX_PAIR_RANK:
+            return self.table1
+        return add_pairs(self.table1, FIRST_BITS)
 
     def decode(self, bounds):
         """float32 values of all symbols, blocks as in ``encode``."""

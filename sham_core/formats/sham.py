@@ -15,6 +15,7 @@ class SHAM(Format):
         super().__init__(shape)
         self.cols_per_block = cols_per_block
         self.colptr, self.rows, self.stream = colptr, rows, stream
+        self._pair_table = stream.pair_table()
 
     @classmethod
     def from_dense(cls, W):
@@ -34,11 +35,11 @@ class SHAM(Format):
     def matmul(self, X):
         X = check_operand(X, self.shape[0])
         s = self.stream
-        args = (s.words, s.offsets, s.table1, s.table2, s.codebook, self.colptr, self.rows,
-                self.cols_per_block)
+        rest = (s.table2, s.codebook, self.colptr, self.rows, self.cols_per_block)
         if X.ndim == 1:
-            return sham_matvec(*args, X)
-        return sham_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
+            return sham_matvec(s.words, s.offsets, self._pair_table, *rest, X)
+        return sham_matmat(s.words, s.offsets, s.table1, *rest,
+                           np.ascontiguousarray(X.T)).T.copy()
 
     def _fields(self):
         n = self.shape[0]

@@ -11,7 +11,7 @@ U64 = np.uint64
 MASK32 = np.uint64(0xFFFFFFFF)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def read_half(words, h, h_end):
     """32-bit half word ``h`` of the stream (0 past ``h_end``, so reads stay in bounds)."""
     if h >= h_end:
@@ -20,7 +20,7 @@ def read_half(words, h, h_end):
     return (w >> U64(32 * (1 - (h & 1)))) & MASK32
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def refill(words, buf, nb, h, h_end):
     """Top up the register so that it holds more than 32 valid bits."""
     if nb <= 32:
@@ -30,7 +30,7 @@ def refill(words, buf, nb, h, h_end):
     return buf, nb, h
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def open_reader(words, bit_pos, h_end):
     """A register positioned at ``bit_pos``."""
     h = bit_pos >> 5

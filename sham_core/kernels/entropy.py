@@ -8,7 +8,7 @@ from .huffman import FIRST_BITS, HAS_SYMBOL
 _SHIFT1 = U64(64 - FIRST_BITS)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_code(buf, table1, table2):
     """Decode the entry at the top of ``buf``: (zero run, symbol rank or -1, bits used)."""
     e = table1[buf >> _SHIFT1]

@@ -12,7 +12,7 @@ from .bitstream import U64, open_reader, refill
 from .entropy import next_code
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _advance(y, i, j, acc, steps, n):
     """Move ``steps`` entries down the column-major order, storing finished columns."""
     i += steps
@@ -24,7 +24,7 @@ def _advance(y, i, j, acc, steps, n):
     return i, j, acc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _advance_batch(YT, i, j, acc, steps, n):
     i += steps
     while i >= n:
@@ -35,7 +35,7 @@ def _advance_batch(YT, i, j, acc, steps, n):
     return i, j
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _zero_run(buf, remaining):
     """Entries covered by the leading zero bits (zero's code is "0"), at most 32."""
     return min(np.int64(leading_zeros(buf)), 32, remaining)
@@ -54,12 +54,12 @@ def ham_matvec(words, offsets, table1, table2, values, n, m, cols_per_block, zer
         while remaining > 0:
             if zero_is_bit:
                 run = _zero_run(buf, remaining)
-                if run > 0:
-                    i, j, acc = _advance(y, i, j, acc, run, n)
-                    remaining -= run
-                    buf <<= U64(run)
-                    nb -= run
-                    buf, nb, h = refill(words, buf, nb, h, h_end)
+                i, j, acc = _advance(y, i, j, acc, run, n)
+                remaining -= run
+                buf <<= U64(run)
+                nb -= run
+                buf, nb, h = refill(words, buf, nb, h, h_end)
+                if run == 32 or remaining == 0:
                     continue
             run, symbol, length = next_code(buf, table1, table2)
             run = min(run, remaining)
@@ -89,12 +89,12 @@ def ham_matmat(words, offsets, table1, table2, values, n, m, cols_per_block, zer
         while remaining > 0:
             if zero_is_bit:
                 run = _zero_run(buf, remaining)
-                if run > 0:
-                    i, j = _advance_batch(YT, i, j, acc, run, n)
-                    remaining -= run
-                    buf <<= U64(run)
-                    nb -= run
-                    buf, nb, h = refill(words, buf, nb, h, h_end)
+                i, j = _advance_batch(YT, i, j, acc, run, n)
+                remaining -= run
+                buf <<= U64(run)
+                nb -= run
+                buf, nb, h = refill(words, buf, nb, h, h_end)
+                if run == 32 or remaining == 0:
                     continue
             run, symbol, length = next_code(buf, table1, table2)
             run = min(run, remaining)

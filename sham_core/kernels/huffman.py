@@ -9,7 +9,8 @@ code order plus the number of codes of each length.
 Table entries are int64: bits 0-7 hold the bits consumed (0 marks a pointer to a
 second-level table), bits 8-15 a run of zero symbols (or the second-level index
 width for a pointer), bit 16 says a symbol follows the run, bits 32-63 hold the
-symbol rank (or the second-level offset).
+symbol rank (or the second-level offset). A pair entry (bit 17) holds two whole
+codes instead: bits 8-15 the first one's length, bits 32-47 and 48-63 the ranks.
 """
 import numpy as np
 from numba import njit
@@ -18,6 +19,8 @@ FIRST_BITS = 11
 DEFAULT_LIMIT = 24
 MAX_LIMIT = 32
 HAS_SYMBOL = 1 << 16
+PAIR = 1 << 17
+MAX_PAIR_RANK = 1 << 16
 
 
 @njit(cache=True)
@@ -214,4 +217,25 @@ def add_zero_runs(table1, zero_rank, first_bits):
                 done = True
         if run > 0 and not done:
             out[idx] = (run << 8) | used
+    return out
+
+
+@njit(cache=True)
+def add_pairs(table1, first_bits):
+    """Let first-level entries decode two codes at once when both fit in the index bits.
+
+    Only for codes with fewer than 2^16 symbols, so that two ranks fit in one entry.
+    """
+    out = table1.copy()
+    mask = (1 << first_bits) - 1
+    for idx in range(1 << first_bits):
+        e1 = table1[idx]
+        len1 = e1 & 0xFF
+        if len1 == 0 or len1 >= first_bits:
+            continue
+        e2 = table1[(idx << len1) & mask]
+        len2 = e2 & 0xFF
+        if len2 == 0 or len1 + len2 > first_bits:
+            continue
+        out[idx] = ((e2 >> 32) << 48) | ((e1 >> 32) << 32) | PAIR | HAS_SYMBOL | (len1 << 8) | (len1 + len2)
     return out

@@ -1,13 +1,20 @@
-"""sHAM kernels: ``x @ W`` over CSC row indices and Huffman-coded nonzero values."""
+"""sHAM kernels: ``x @ W`` over CSC row indices and Huffman-coded nonzero values.
+
+The vector product decodes two short codes per table lookup where it can (a pair
+table), which halves the serial chain of lookups that bounds its speed.
+"""
 import numpy as np
 from numba import njit, prange
 
 from .bitstream import U64, open_reader, refill
 from .entropy import next_code
+from .huffman import FIRST_BITS, PAIR
+
+_SHIFT1 = U64(64 - FIRST_BITS)
 
 
 @njit(cache=True, parallel=True)
-def sham_matvec(words, offsets, table1, table2, values, colptr, rows, cols_per_block, x):
+def sham_matvec(words, offsets, pair_table, table2, values, colptr, rows, cols_per_block, x):
     m = colptr.size - 1
     y = np.empty(m, np.float32)
     h_end = 2 * words.size
@@ -15,9 +22,24 @@ def sham_matvec(words, offsets, table1, table2, values, colptr, rows, cols_per_b
         buf, nb, h = open_reader(words, 64 * offsets[b], h_end)
         for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
             acc = 0.0
-            for t in range(colptr[j], colptr[j + 1]):
-                _, symbol, length = next_code(buf, table1, table2)
-                acc += x[rows[t]] * values[symbol]
+            t = colptr[j]
+            end = colptr[j + 1]
+            while t < end:
+                e = pair_table[buf >> _SHIFT1]
+                if e & PAIR:
+                    first = (e >> 32) & 0xFFFF
+                    if t + 1 < end:
+                        acc += x[rows[t]] * values[first] + x[rows[t + 1]] * values[(e >> 48) & 0xFFFF]
+                        t += 2
+                        length = e & 0xFF
+                    else:
+                        acc += x[rows[t]] * values[first]
+                        t += 1
+                        length = (e >> 8) & 0xFF
+                else:
+                    _, symbol, length = next_code(buf, pair_table, table2)
+                    acc += x[rows[t]] * values[symbol]
+                    t += 1
                 buf <<= U64(length)
                 nb -= length
                 buf, nb, h = refill(words, buf, nb, h, h_end)

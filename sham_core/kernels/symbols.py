@@ -10,7 +10,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _EMPTY = -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _slot(key, shift):
     return np.int64((np.uint64(key) * _GOLDEN) >> np.uint64(shift))
 

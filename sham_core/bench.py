@@ -1,0 +1,313 @@
+"""Benchmarks of the storage formats; run ``python -m sham_core.bench formats --help``.
+
+``formats`` measures, for seeded random matrices over a grid of shapes, sparsities p (%)
+and numbers k of distinct nonzero values: the size of every format against the entropy
+bound, encode and decode throughput, and ``X @ W`` time for one vector (b=1) and a batch
+of 64 (b=64) relative to numpy dense and scipy CSC on the same matrix. Each result is
+checked while it is measured: ``to_dense`` must round-trip bit-exactly and ``matmul`` must
+match numpy within a float32 rounding bound.
+
+Timing: the JIT is warmed on small matrices first, every timed call runs once untimed
+just before it is timed, and a timing is the median of 3 to ``--repeats`` samples taken
+with ``time.perf_counter``, as many as give about 0.2 s in all; calls shorter than
+0.2 s / ``--repeats`` are looped within a sample, so that the timer's resolution and
+overhead do not count.
+"""
+import argparse
+import csv
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from functools import partial
+
+import numba
+import numpy as np
+import scipy
+import scipy.sparse
+
+from .formats import FORMATS, entropy_bits
+
+DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
+DEFAULT_P = (0.0, 50.0, 90.0, 99.0)
+DEFAULT_K = (2, 32, 256)
+QUICK_GRID = {"shapes": ((512, 512),), "p": (90.0,), "k": (32,)}
+BATCH = 64
+BUDGET_S = 0.2
+
+COLUMNS = ("shape", "n", "m", "p", "k", "format", "nbytes", "psi", "entropy_psi",
+           "entropy_nz_psi", "bits_per_entry", "encode_mws", "decode_mws", "matmul_b1_s",
+           "matmul_b64_s", "ratio_b1_dense", "ratio_b64_dense", "ratio_b1_scipy",
+           "ratio_b64_scipy", "numpy_b1_s", "numpy_b64_s", "scipy_b1_s", "scipy_b64_s",
+           "verified")
+TABLE = ("{shape:>9} {p:>4} {k:>4} {format:<6} {psi:>6} {entropy_psi:>6} {entropy_nz_psi:>6} "
+         "{encode_mws:>8} {decode_mws:>8} {ratio_b1_dense:>7} {ratio_b1_scipy:>7} "
+         "{ratio_b64_dense:>7} {ratio_b64_scipy:>7} {verified:>4}")
+TABLE_HEADER = dict(shape="shape", p="p%", k="k", format="format", psi="psi",
+                    entropy_psi="H psi", entropy_nz_psi="Hnz", encode_mws="enc M/s",
+                    decode_mws="dec M/s", ratio_b1_dense="b1/np", ratio_b1_scipy="b1/sp",
+                    ratio_b64_dense="b64/np", ratio_b64_scipy="b64/sp", verified="ok")
+
+
+def make_matrix(shape, p, k, seed):
+    """Seeded float32 matrix of k distinct nonzero Laplace values, with p % of entries zeroed."""
+    n, m = shape
+    if n < 1 or m < 1 or not 0 <= p < 100 or k < 1:
+        raise ValueError(f"need a positive shape, 0 <= p < 100 and k >= 1; got {shape}, {p}, {k}")
+    rng = np.random.default_rng(seed)
+    values = np.empty(0, np.float32)
+    while values.size < k:
+        draw = rng.laplace(size=2 * k).astype(np.float32)
+        values = np.concatenate([values, draw[draw != 0]])
+        values = values[np.sort(np.unique(values, return_index=True)[1])]
+    W = values[:k][rng.integers(0, k, size=n * m, dtype=np.int32)]
+    zero = np.zeros(n * m, bool)
+    zero[:round(p / 100 * n * m)] = True
+    rng.shuffle(zero)
+    W[zero] = 0.0
+    return W.reshape(n, m)
+
+
+def make_operands(n, seed):
+    """The seeded float32 vector x (n,) and batch X (64, n) that multiply a matrix with n rows."""
+    rng = np.random.default_rng((seed, n))
+    X = rng.standard_normal((BATCH + 1, n), dtype=np.float32)
+    return X[0].copy(), X[1:].copy()
+
+
+def measure(fn, max_repeats):
+    """Median seconds per call of fn() after one untimed call, and that call's result."""
+    result = fn()
+    sample_s = BUDGET_S / max_repeats
+    start = time.perf_counter()
+    fn()
+    first = max(time.perf_counter() - start, 1e-9)
+    number = 1 if first >= sample_s else math.ceil(sample_s / first)
+    samples = [first] if number == 1 else []
+    repeats = min(max_repeats, max(3, math.ceil(BUDGET_S / (first * number))))
+    while len(samples) < repeats:
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples), result
+
+
+def matches(Y, reference, bound):
+    """Whether float32 Y has the reference's shape and lies within bound of it entrywise."""
+    return (Y.shape == reference.shape and Y.dtype == np.float32
+            and bool(np.all(np.abs(Y - reference) <= bound)))
+
+
+def warm_up(names):
+    """Compile (or load) every kernel, and numpy's and scipy's, on small matrices."""
+    for shape, p, k in (((40, 24), 0, 2), ((40, 24), 90, 256), ((24, 1), 50, 32)):
+        W = make_matrix(shape, p, k, seed=0)
+        x, X = make_operands(shape[0], seed=0)
+        St = scipy.sparse.csc_array(W).T
+        x @ W, X @ W, St @ x, (St @ X.T).T
+        for name in names:
+            enc = FORMATS[name].from_dense(W)
+            enc.to_dense(), enc.matmul(x), enc.matmul(X)
+
+
+def bench_matrix(shape, p, k, names, seed, repeats):
+    """One CSV row per format for the matrix make_matrix(shape, p, k, seed)."""
+    n, m = shape
+    W = make_matrix(shape, p, k, seed)
+    x, X = make_operands(n, seed)
+    abs_W = np.abs(W)
+    tolerance = 4 * n * np.finfo(np.float32).eps
+    bounds = (tolerance * (np.abs(x) @ abs_W), tolerance * (np.abs(X) @ abs_W))
+    del abs_W
+    numpy_b1_s, y1 = measure(lambda: x @ W, repeats)
+    numpy_b64_s, y64 = measure(lambda: X @ W, repeats)
+    St = scipy.sparse.csc_array(W).T  # a CSR view of the CSC matrix: St @ x is x @ W
+    scipy_b1_s, s1 = measure(lambda: St @ x, repeats)
+    scipy_b64_s, s64 = measure(lambda: (St @ X.T).T, repeats)
+    assert matches(s1, y1, bounds[0]) and matches(s64, y64, bounds[1]), "scipy disagrees"
+    del St, s1, s64
+    common = dict(shape=f"{n}x{m}", n=n, m=m, p=f"{p:g}", k=k,
+                  entropy_psi=entropy_bits(W) / (32 * n * m),
+                  entropy_nz_psi=entropy_bits(W, nonzero_only=True) / (32 * n * m),
+                  numpy_b1_s=numpy_b1_s, numpy_b64_s=numpy_b64_s,
+                  scipy_b1_s=scipy_b1_s, scipy_b64_s=scipy_b64_s)
+    for name in names:
+        row = bench_format(FORMATS[name], W, (x, X), (y1, y64), bounds, repeats)
+        yield {**common, **row,
+               "ratio_b1_dense": row["matmul_b1_s"] / numpy_b1_s,
+               "ratio_b64_dense": row["matmul_b64_s"] / numpy_b64_s,
+               "ratio_b1_scipy": row["matmul_b1_s"] / scipy_b1_s,
+               "ratio_b64_scipy": row["matmul_b64_s"] / scipy_b64_s}
+
+
+def bench_format(fmt, W, operands, references, bounds, repeats):
+    """Size, timings and verification of one format on W."""
+    weights = W.size
+    encode_s, enc = measure(partial(fmt.from_dense, W), repeats)
+    decode_s, D = measure(enc.to_dense, repeats)
+    verified = (D.shape == W.shape and D.dtype == np.float32
+                and np.array_equal(D.view(np.uint32), W.view(np.uint32)))
+    del D
+    row = dict(format=fmt.name, nbytes=enc.nbytes, psi=enc.psi,
+               bits_per_entry=8 * enc.nbytes / weights,
+               encode_mws=weights / encode_s / 1e6, decode_mws=weights / decode_s / 1e6)
+    for label, X, reference, bound in zip(("b1", "b64"), operands, references, bounds):
+        row[f"matmul_{label}_s"], Y = measure(partial(enc.matmul, X), repeats)
+        verified = verified and matches(Y, reference, bound)
+    row["verified"] = verified
+    return row
+
+
+def table_line(row):
+    """One fixed-width line of the stdout table."""
+    cells = dict(row)
+    for key in ("psi", "entropy_psi", "entropy_nz_psi"):
+        cells[key] = f"{row[key]:.3f}"
+    for key in ("encode_mws", "decode_mws"):
+        cells[key] = f"{row[key]:.0f}" if row[key] >= 100 else f"{row[key]:.3g}"
+    for key in ("ratio_b1_dense", "ratio_b1_scipy", "ratio_b64_dense", "ratio_b64_scipy"):
+        cells[key] = f"{row[key]:.2f}" if row[key] < 100 else f"{row[key]:.0f}"
+    cells["verified"] = "ok" if row["verified"] else "FAIL"
+    return TABLE.format(**cells)
+
+
+def write_csv(rows, path):
+    """Write rows to path atomically (a temp file in the same folder, then os.replace)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".formats-", suffix=".csv.tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def machine_info():
+    """CPU model, numba threads and library versions, as printable lines."""
+    cpu = platform.processor() or "unknown"
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        cpu = models[0] if models else cpu
+    return [f"# cpu: {cpu} ({os.cpu_count()} logical cpus), numba threads: "
+            f"{numba.get_num_threads()}",
+            f"# python {platform.python_version()}, numpy {np.__version__}, "
+            f"numba {numba.__version__}, scipy {scipy.__version__}"]
+
+
+def run_formats(args):
+    """The ``formats`` benchmark: print the table, write the CSV; nonzero exit on a failure."""
+    grid = {key: getattr(args, key) or (QUICK_GRID[key] if args.quick else default)
+            for key, default in (("shapes", DEFAULT_SHAPES), ("p", DEFAULT_P), ("k", DEFAULT_K))}
+    start = time.perf_counter()
+    print("\n".join(machine_info()), flush=True)
+    warm_up(args.formats)
+    print(f"# warm-up {time.perf_counter() - start:.1f} s; ratios are format time / numpy "
+          f"dense (np) or scipy CSC (sp) time; b1: x @ W, b64: X @ W with X {BATCH} x n")
+    print(TABLE.format(**TABLE_HEADER), flush=True)
+    rows = []
+    for shape in grid["shapes"]:
+        for p in grid["p"]:
+            for k in grid["k"]:
+                for row in bench_matrix(shape, p, k, args.formats, args.seed, args.repeats):
+                    print(table_line(row), flush=True)
+                    rows.append(row)
+    write_csv(rows, args.out)
+    print(f"# {len(rows)} rows in {time.perf_counter() - start:.1f} s, written to {args.out}")
+    failed = [f"{r['shape']} p={r['p']} k={r['k']} {r['format']}" for r in rows
+              if not r["verified"]]
+    if failed:
+        sys.exit("verification failed for: " + "; ".join(failed))
+
+
+def comma_list(parse):
+    """An argparse type: a comma-separated, non-empty list of items parsed by parse."""
+    def parse_list(text):
+        items = [item.strip() for item in text.split(",")]
+        if not all(items):
+            raise argparse.ArgumentTypeError(f"empty item in list {text!r}")
+        return tuple(parse(item) for item in items)
+    return parse_list
+
+
+def parse_shape(text):
+    """'NxM' as (N, M), both positive."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(part.isdecimal() and int(part) > 0 for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"malformed shape {text!r}: expected NxM with positive integers, e.g. 512x4096")
+    return int(parts[0]), int(parts[1])
+
+
+def parse_p(text):
+    """A sparsity percentage in [0, 100)."""
+    try:
+        p = float(text)
+    except ValueError:
+        p = math.nan
+    if not 0 <= p < 100:
+        raise argparse.ArgumentTypeError(f"p must be a percentage in [0, 100), got {text!r}")
+    return p
+
+
+def int_at_least(low, what):
+    """An argparse type: an integer >= low, described as what in the error."""
+    def parse_int(text):
+        if not text.strip().isdecimal() or int(text) < low:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer >= {low}, got {text!r}")
+        return int(text)
+    return parse_int
+
+
+def parse_format(text):
+    """The name of a format in FORMATS."""
+    if text not in FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {text!r}; known: {', '.join(FORMATS)}")
+    return text
+
+
+def build_parser():
+    """The argument parser, one subcommand per benchmark."""
+    parser = argparse.ArgumentParser(prog="python -m sham_core.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="BENCHMARK")
+    formats = commands.add_parser("formats", help="sizes and speeds of the storage formats")
+    formats.add_argument("--out", default=os.path.join("results", "bench", "formats.csv"),
+                         help="CSV file to write (default: %(default)s)")
+    formats.add_argument("--shapes", type=comma_list(parse_shape), metavar="NxM,...",
+                         help="matrix shapes (default: 512x512,4096x4096,512x4096,1024x1)")
+    formats.add_argument("--p", type=comma_list(parse_p), metavar="P,...",
+                         help="percentages of zero entries (default: 0,50,90,99)")
+    formats.add_argument("--k", type=comma_list(int_at_least(1, "k")), metavar="K,...",
+                         help="numbers of distinct nonzero values (default: 2,32,256)")
+    formats.add_argument("--formats", type=comma_list(parse_format),
+                         default=tuple(FORMATS), metavar="NAME,...",
+                         help=f"formats to measure (default: {','.join(FORMATS)})")
+    formats.add_argument("--repeats", type=int_at_least(3, "repeats"), default=20,
+                         help="maximum timed repeats per measurement (default: %(default)s)")
+    formats.add_argument("--seed", type=int_at_least(0, "seed"), default=0,
+                         help="random seed (default: 0)")
+    formats.add_argument("--quick", action="store_true",
+                         help="smoke test: 512x512, p 90, k 32 unless given otherwise")
+    formats.set_defaults(run=run_formats)
+    return parser
+
+
+def main(argv=None):
+    """Parse the command line and run the chosen benchmark."""
+    args = build_parser().parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
