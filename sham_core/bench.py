@@ -128,7 +128,8 @@ def bench_matrix(shape, p, k, names, seed, repeats):
     St = scipy.sparse.csc_array(W).T  # a CSR view of the CSC matrix: St @ x is x @ W
     scipy_b1_s, s1 = measure(lambda: St @ x, repeats)
     scipy_b64_s, s64 = measure(lambda: (St @ X.T).T, repeats)
-    assert matches(s1, y1, bounds[0]) and matches(s64, y64, bounds[1]), "scipy disagrees"
+    if not (matches(s1, y1, bounds[0]) and matches(s64, y64, bounds[1])):
+        raise RuntimeError(f"scipy and numpy disagree on x @ W for {n}x{m}, p={p:g}, k={k}")
     del St, s1, s64
     common = dict(shape=f"{n}x{m}", n=n, m=m, p=f"{p:g}", k=k,
                   entropy_psi=entropy_bits(W) / (32 * n * m),
@@ -181,6 +182,7 @@ def write_csv(rows, path):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".formats-", suffix=".csv.tmp")
     try:
+        os.chmod(tmp, 0o644)
         with os.fdopen(fd, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS)
             writer.writeheader()
@@ -192,14 +194,15 @@ def write_csv(rows, path):
 
 
 def machine_info():
-    """CPU model, numba threads and library versions, as printable lines."""
+    """CPU model, numba threads, load and library versions, as printable lines."""
     cpu = platform.processor() or "unknown"
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
             models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
         cpu = models[0] if models else cpu
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return [f"# cpu: {cpu} ({os.cpu_count()} logical cpus), numba threads: "
-            f"{numba.get_num_threads()}",
+            f"{numba.get_num_threads()}, load average before the run: {load}",
             f"# python {platform.python_version()}, numpy {np.__version__}, "
             f"numba {numba.__version__}, scipy {scipy.__version__}"]
 
@@ -232,6 +235,7 @@ def run_formats(args):
 def comma_list(parse):
     """An argparse type: a comma-separated, non-empty list of items parsed by parse."""
     def parse_list(text):
+        """Split text at commas and parse each item."""
         items = [item.strip() for item in text.split(",")]
         if not all(items):
             raise argparse.ArgumentTypeError(f"empty item in list {text!r}")
@@ -262,6 +266,7 @@ def parse_p(text):
 def int_at_least(low, what):
     """An argparse type: an integer >= low, described as what in the error."""
     def parse_int(text):
+        """text as an integer, if it is one and at least low."""
         if not text.strip().isdecimal() or int(text) < low:
             raise argparse.ArgumentTypeError(f"{what} must be an integer >= {low}, got {text!r}")
         return int(text)

@@ -3,6 +3,11 @@
 A reader is the triple (buf, nb, h): ``buf`` holds ``nb`` valid bits left-aligned,
 ``h`` is the index of the next 32-bit half word to load. Refilling keeps ``nb > 32``
 so that any code of up to 32 bits can be peeked from the top of ``buf``.
+
+Every stream array ends with one zero padding word, and readers clamp their word
+index to it, so a reader never leaves the array, whatever the stream holds. The
+hot-loop helpers take scalars only: a helper that takes an array is inlined with
+reference counting around it, which costs more than the decoding itself.
 """
 import numpy as np
 from numba import njit
@@ -12,33 +17,29 @@ MASK32 = np.uint64(0xFFFFFFFF)
 
 
 @njit(cache=True, inline="always")
-def read_half(words, h, h_end):
-    """32-bit half word ``h`` of the stream (0 past ``h_end``, so reads stay in bounds)."""
-    if h >= h_end:
-        return U64(0)
-    w = words[h >> 1]
-    return (w >> U64(32 * (1 - (h & 1)))) & MASK32
+def consume(buf, nb, h, nbits, word):
+    """Drop ``nbits`` from the register and refill it from ``word``.
 
-
-@njit(cache=True, inline="always")
-def refill(words, buf, nb, h, h_end):
-    """Top up the register so that it holds more than 32 valid bits."""
+    Callers pass ``words[min(h >> 1, last)]``, ``last`` being the padding word.
+    """
+    buf <<= U64(nbits)
+    nb -= nbits
     if nb <= 32:
-        buf |= read_half(words, h, h_end) << U64(32 - nb)
+        buf |= ((word >> U64(32 * (1 - (h & 1)))) & MASK32) << U64(32 - nb)
         nb += 32
         h += 1
     return buf, nb, h
 
 
-@njit(cache=True, inline="always")
-def open_reader(words, bit_pos, h_end):
+@njit(cache=True)
+def open_reader(words, bit_pos):
     """A register positioned at ``bit_pos``."""
+    last = words.size - 1
     h = bit_pos >> 5
+    buf, nb, h = consume(U64(0), 0, h, 0, words[min(h >> 1, last)])
+    buf, nb, h = consume(buf, nb, h, 0, words[min(h >> 1, last)])
     skip = bit_pos & 31
-    buf = read_half(words, h, h_end) << U64(32)
-    buf |= read_half(words, h + 1, h_end)
-    buf <<= U64(skip)
-    return buf, 64 - skip, h + 2
+    return buf << U64(skip), nb - skip, h
 
 
 @njit(cache=True)
@@ -69,12 +70,10 @@ def pack_fixed(values, width):
 def unpack_fixed(words, width, count):
     """Inverse of ``pack_fixed``: ``count`` ints of ``width`` bits, as int32."""
     out = np.empty(count, np.int32)
-    h_end = 2 * words.size
-    buf, nb, h = open_reader(words, 0, h_end)
+    last = words.size - 1
+    buf, nb, h = open_reader(words, 0)
     shift = U64(64 - width)
     for t in range(count):
         out[t] = np.int32(buf >> shift)
-        buf <<= U64(width)
-        nb -= width
-        buf, nb, h = refill(words, buf, nb, h, h_end)
+        buf, nb, h = consume(buf, nb, h, width, words[min(h >> 1, last)])
     return out

@@ -2,38 +2,38 @@
 import numpy as np
 from numba import njit, prange
 
-from .bitstream import U64, open_reader, refill
+from .bitstream import U64, consume, open_reader
 from .huffman import FIRST_BITS, HAS_SYMBOL
 
-_SHIFT1 = U64(64 - FIRST_BITS)
+SHIFT1 = U64(64 - FIRST_BITS)
 
 
 @njit(cache=True, inline="always")
-def next_code(buf, table1, table2):
-    """Decode the entry at the top of ``buf``: (zero run, symbol rank or -1, bits used)."""
-    e = table1[buf >> _SHIFT1]
-    length = e & 0xFF
-    if length != 0:
-        symbol = (e >> 32) if e & HAS_SYMBOL else np.int64(-1)
-        return (e >> 8) & 0xFF, symbol, length
-    sub_bits = (e >> 8) & 0xFF
-    e2 = table2[(e >> 32) + np.int64((buf << U64(FIRST_BITS)) >> U64(64 - sub_bits))]
-    return np.int64(0), e2 >> 32, e2 & 0xFF
+def second_index(buf, e):
+    """Index into the second-level table for the pointer entry ``e``."""
+    return (e >> 32) + np.int64((buf << U64(FIRST_BITS)) >> U64(64 - ((e >> 8) & 0xFF)))
+
+
+@njit(cache=True, inline="always")
+def entry_fields(e):
+    """(zero run, symbol rank or -1, bits used) of a leaf table entry."""
+    symbol = (e >> 32) if e & HAS_SYMBOL else np.int64(-1)
+    return (e >> 8) & 0xFF, symbol, e & 0xFF
 
 
 @njit(cache=True, parallel=True)
 def decode_symbols(words, offsets, bounds, table1, table2):
     """Symbol ranks of every block b, ``bounds[b]:bounds[b+1]``, decoded in parallel."""
     ranks = np.empty(bounds[-1], np.int32)
-    h_end = 2 * words.size
+    last = words.size - 1
     for b in prange(bounds.size - 1):
-        buf, nb, h = open_reader(words, 64 * offsets[b], h_end)
+        buf, nb, h = open_reader(words, 64 * offsets[b])
         for t in range(bounds[b], bounds[b + 1]):
-            _, symbol, length = next_code(buf, table1, table2)
-            ranks[t] = symbol
-            buf <<= U64(length)
-            nb -= length
-            buf, nb, h = refill(words, buf, nb, h, h_end)
+            e = table1[buf >> SHIFT1]
+            if e & 0xFF == 0:
+                e = table2[second_index(buf, e)]
+            ranks[t] = e >> 32
+            buf, nb, h = consume(buf, nb, h, e & 0xFF, words[min(h >> 1, last)])
     return ranks
 
 

@@ -8,31 +8,8 @@ import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import leading_zeros
 
-from .bitstream import U64, open_reader, refill
-from .entropy import next_code
-
-
-@njit(cache=True, inline="always")
-def _advance(y, i, j, acc, steps, n):
-    """Move ``steps`` entries down the column-major order, storing finished columns."""
-    i += steps
-    while i >= n:
-        y[j] = acc
-        acc = 0.0
-        j += 1
-        i -= n
-    return i, j, acc
-
-
-@njit(cache=True, inline="always")
-def _advance_batch(YT, i, j, acc, steps, n):
-    i += steps
-    while i >= n:
-        YT[j] = acc
-        acc[:] = 0.0
-        j += 1
-        i -= n
-    return i, j
+from .bitstream import consume, open_reader
+from .entropy import SHIFT1, entry_fields, second_index
 
 
 @njit(cache=True, inline="always")
@@ -44,34 +21,41 @@ def _zero_run(buf, remaining):
 @njit(cache=True, parallel=True)
 def ham_matvec(words, offsets, table1, table2, values, n, m, cols_per_block, zero_is_bit, x):
     y = np.empty(m, np.float32)
-    h_end = 2 * words.size
+    last = words.size - 1
     for b in prange(offsets.size - 1):
         j = b * cols_per_block
         remaining = (min(m, j + cols_per_block) - j) * n
-        buf, nb, h = open_reader(words, 64 * offsets[b], h_end)
+        buf, nb, h = open_reader(words, 64 * offsets[b])
         i = 0
         acc = 0.0
         while remaining > 0:
+            run, symbol, length = 0, -1, 0
             if zero_is_bit:
                 run = _zero_run(buf, remaining)
-                i, j, acc = _advance(y, i, j, acc, run, n)
-                remaining -= run
-                buf <<= U64(run)
-                nb -= run
-                buf, nb, h = refill(words, buf, nb, h, h_end)
-                if run == 32 or remaining == 0:
-                    continue
-            run, symbol, length = next_code(buf, table1, table2)
-            run = min(run, remaining)
-            i, j, acc = _advance(y, i, j, acc, run, n)
+                buf, nb, h = consume(buf, nb, h, run, words[min(h >> 1, last)])
+            if run < 32 and run < remaining:
+                e = table1[buf >> SHIFT1]
+                if e & 0xFF == 0:
+                    e = table2[second_index(buf, e)]
+                more, symbol, length = entry_fields(e)
+                run = min(run + more, remaining)
+            i += run
             remaining -= run
+            while i >= n:
+                y[j] = acc
+                acc = 0.0
+                j += 1
+                i -= n
             if symbol >= 0 and remaining > 0:
                 acc += x[i] * values[symbol]
-                i, j, acc = _advance(y, i, j, acc, 1, n)
+                i += 1
                 remaining -= 1
-            buf <<= U64(length)
-            nb -= length
-            buf, nb, h = refill(words, buf, nb, h, h_end)
+                if i == n:
+                    y[j] = acc
+                    acc = 0.0
+                    j += 1
+                    i = 0
+            buf, nb, h = consume(buf, nb, h, length, words[min(h >> 1, last)])
     return y
 
 
@@ -79,35 +63,42 @@ def ham_matvec(words, offsets, table1, table2, values, n, m, cols_per_block, zer
 def ham_matmat(words, offsets, table1, table2, values, n, m, cols_per_block, zero_is_bit, XT):
     batch = XT.shape[1]
     YT = np.empty((m, batch), np.float32)
-    h_end = 2 * words.size
+    last = words.size - 1
     for b in prange(offsets.size - 1):
         j = b * cols_per_block
         remaining = (min(m, j + cols_per_block) - j) * n
-        buf, nb, h = open_reader(words, 64 * offsets[b], h_end)
+        buf, nb, h = open_reader(words, 64 * offsets[b])
         i = 0
         acc = np.zeros(batch, np.float64)
         while remaining > 0:
+            run, symbol, length = 0, -1, 0
             if zero_is_bit:
                 run = _zero_run(buf, remaining)
-                i, j = _advance_batch(YT, i, j, acc, run, n)
-                remaining -= run
-                buf <<= U64(run)
-                nb -= run
-                buf, nb, h = refill(words, buf, nb, h, h_end)
-                if run == 32 or remaining == 0:
-                    continue
-            run, symbol, length = next_code(buf, table1, table2)
-            run = min(run, remaining)
-            i, j = _advance_batch(YT, i, j, acc, run, n)
+                buf, nb, h = consume(buf, nb, h, run, words[min(h >> 1, last)])
+            if run < 32 and run < remaining:
+                e = table1[buf >> SHIFT1]
+                if e & 0xFF == 0:
+                    e = table2[second_index(buf, e)]
+                more, symbol, length = entry_fields(e)
+                run = min(run + more, remaining)
+            i += run
             remaining -= run
+            while i >= n:
+                YT[j] = acc
+                acc[:] = 0.0
+                j += 1
+                i -= n
             if symbol >= 0 and remaining > 0:
                 v = values[symbol]
                 row = XT[i]
                 for c in range(batch):
                     acc[c] += v * row[c]
-                i, j = _advance_batch(YT, i, j, acc, 1, n)
+                i += 1
                 remaining -= 1
-            buf <<= U64(length)
-            nb -= length
-            buf, nb, h = refill(words, buf, nb, h, h_end)
+                if i == n:
+                    YT[j] = acc
+                    acc[:] = 0.0
+                    j += 1
+                    i = 0
+            buf, nb, h = consume(buf, nb, h, length, words[min(h >> 1, last)])
     return YT

@@ -6,26 +6,24 @@ table), which halves the serial chain of lookups that bounds its speed.
 import numpy as np
 from numba import njit, prange
 
-from .bitstream import U64, open_reader, refill
-from .entropy import next_code
-from .huffman import FIRST_BITS, PAIR
-
-_SHIFT1 = U64(64 - FIRST_BITS)
+from .bitstream import consume, open_reader
+from .entropy import SHIFT1, second_index
+from .huffman import PAIR
 
 
 @njit(cache=True, parallel=True)
 def sham_matvec(words, offsets, pair_table, table2, values, colptr, rows, cols_per_block, x):
     m = colptr.size - 1
     y = np.empty(m, np.float32)
-    h_end = 2 * words.size
+    last = words.size - 1
     for b in prange(offsets.size - 1):
-        buf, nb, h = open_reader(words, 64 * offsets[b], h_end)
+        buf, nb, h = open_reader(words, 64 * offsets[b])
         for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
             acc = 0.0
             t = colptr[j]
             end = colptr[j + 1]
             while t < end:
-                e = pair_table[buf >> _SHIFT1]
+                e = pair_table[buf >> SHIFT1]
                 if e & PAIR:
                     first = (e >> 32) & 0xFFFF
                     if t + 1 < end:
@@ -37,12 +35,12 @@ def sham_matvec(words, offsets, pair_table, table2, values, colptr, rows, cols_p
                         t += 1
                         length = (e >> 8) & 0xFF
                 else:
-                    _, symbol, length = next_code(buf, pair_table, table2)
-                    acc += x[rows[t]] * values[symbol]
+                    if e & 0xFF == 0:
+                        e = table2[second_index(buf, e)]
+                    acc += x[rows[t]] * values[e >> 32]
                     t += 1
-                buf <<= U64(length)
-                nb -= length
-                buf, nb, h = refill(words, buf, nb, h, h_end)
+                    length = e & 0xFF
+                buf, nb, h = consume(buf, nb, h, length, words[min(h >> 1, last)])
             y[j] = acc
     return y
 
@@ -52,20 +50,20 @@ def sham_matmat(words, offsets, table1, table2, values, colptr, rows, cols_per_b
     m = colptr.size - 1
     batch = XT.shape[1]
     YT = np.empty((m, batch), np.float32)
-    h_end = 2 * words.size
+    last = words.size - 1
     for b in prange(offsets.size - 1):
-        buf, nb, h = open_reader(words, 64 * offsets[b], h_end)
+        buf, nb, h = open_reader(words, 64 * offsets[b])
         acc = np.empty(batch, np.float64)
         for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
             acc[:] = 0.0
             for t in range(colptr[j], colptr[j + 1]):
-                _, symbol, length = next_code(buf, table1, table2)
-                v = values[symbol]
+                e = table1[buf >> SHIFT1]
+                if e & 0xFF == 0:
+                    e = table2[second_index(buf, e)]
+                v = values[e >> 32]
                 row = XT[rows[t]]
                 for c in range(batch):
                     acc[c] += v * row[c]
-                buf <<= U64(length)
-                nb -= length
-                buf, nb, h = refill(words, buf, nb, h, h_end)
+                buf, nb, h = consume(buf, nb, h, e & 0xFF, words[min(h >> 1, last)])
             YT[j] = acc
     return YT
