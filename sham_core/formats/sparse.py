@@ -1,4 +1,5 @@
 """CSC and CSR: one compressed-sparse class, differing only by which axis is major."""
+import numba
 import numpy as np
 
 from ..kernels.sparse import column_matmat, column_matvec, compress_major, row_matmat
@@ -80,6 +81,7 @@ class CSR(_Compressed):
 
     def matmul(self, X):
         X = check_operand(X, self.shape[0])
-        Y = row_matmat(self.pointers, self.indices, self.values, np.atleast_2d(X),
-                       self.shape[1], 2 if self.shape[0] > 1 else 1)
-        return Y[0] if X.ndim == 1 else Y
+        XT = np.ascontiguousarray(np.atleast_2d(X).T)
+        YT = row_matmat(self.pointers, self.indices, self.values, XT, self.shape[1],
+                        min(numba.get_num_threads(), self.shape[0]))
+        return YT[:, 0].copy() if X.ndim == 1 else YT.T.copy()

@@ -60,17 +60,21 @@ def column_matmat(pointers, rows, values, XT):
 
 
 @njit(cache=True, parallel=True)
-def row_matmat(pointers, cols, values, X, m, nchunks):
-    """X @ W for CSR W: row chunks scatter into private sums that are added at the end."""
+def row_matmat(pointers, cols, values, XT, m, nchunks):
+    """(X @ W)^T for CSR W and X^T of shape (n, b).
+
+    Row chunks scatter into private sums, added at the end, so threads never race.
+    """
     n = pointers.size - 1
-    batch = X.shape[0]
-    partial = np.zeros((nchunks, batch, m), np.float64)
+    batch = XT.shape[1]
+    partial = np.zeros((nchunks, m, batch), np.float64)
     step = (n + nchunks - 1) // nchunks
     for c in prange(nchunks):
         for i in range(c * step, min(n, (c + 1) * step)):
+            row = XT[i]
             for t in range(pointers[i], pointers[i + 1]):
                 v = values[t]
-                col = cols[t]
+                out = partial[c, cols[t]]
                 for r in range(batch):
-                    partial[c, r, col] += X[r, i] * v
+                    out[r] += v * row[r]
     return partial.sum(axis=0).astype(np.float32)

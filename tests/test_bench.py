@@ -1,0 +1,35 @@
+"""The formats benchmark runs end to end and refuses malformed grids."""
+import csv
+
+import numpy as np
+import pytest
+
+from sham_core import bench
+from sham_core.formats import FORMATS
+
+
+def test_quick_benchmark_writes_a_verified_row_per_format(tmp_path, capsys):
+    out = tmp_path / "formats.csv"
+    bench.main(["formats", "--quick", "--shapes", "64x48", "--repeats", "3", "--out", str(out)])
+    rows = list(csv.DictReader(out.open()))
+    assert [row["format"] for row in rows] == list(FORMATS)
+    assert all(row["verified"] == "True" for row in rows)
+    for row in rows:
+        assert float(row["ratio_b1_dense"]) == pytest.approx(
+            float(row["matmul_b1_s"]) / float(row["numpy_b1_s"]))
+        assert int(row["nbytes"]) == pytest.approx(float(row["psi"]) * 4 * 64 * 48)
+    assert "sham" in capsys.readouterr().out
+
+
+def test_make_matrix_has_the_requested_sparsity_and_values():
+    W = bench.make_matrix((100, 50), 90, 7, seed=1)
+    assert W.dtype == np.float32 and (W == 0).sum() == 4500
+    assert np.unique(W[W != 0]).size == 7
+
+
+@pytest.mark.parametrize("argv", [["--shapes", "12y3"], ["--p", "100"], ["--k", "0"],
+                                  ["--formats", "zip"], ["--repeats", "2"]])
+def test_malformed_arguments_are_refused(argv, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["formats", *argv])
+    assert "error" in capsys.readouterr().err
