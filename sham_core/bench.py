@@ -163,6 +163,49 @@ def bench_format(fmt, W, operands, references, bounds, repeats):
     return row
 
 
+TARGET_SHAPES = ("4096x4096", "512x4096")
+TARGETS = (  # what, format, p range, measured column, limit, worst case
+    ("HAM encode, M weights/s (min)", "ham", (0, 100), "encode_mws", 20, "min"),
+    ("sHAM encode, M weights/s (min)", "sham", (0, 100), "encode_mws", 20, "min"),
+    ("sHAM b=1 / numpy dense, p >= 95", "sham", (95, 100), "ratio_b1_dense", 1.0, "max"),
+    ("sHAM b=1 / numpy dense, p = 90", "sham", (90, 90), "ratio_b1_dense", 1.5, "max"),
+    ("sHAM b=1 / scipy CSC, p <= 95", "sham", (0, 95), "ratio_b1_scipy", 2.0, "max"),
+    ("sHAM b=1 / scipy CSC, p = 99", "sham", (99, 99), "ratio_b1_scipy", 3.0, "max"),
+    ("HAM b=1 / numpy dense, p >= 90", "ham", (90, 100), "ratio_b1_dense", 3.0, "max"),
+    ("HAM bits/entry - entropy bound", "ham", (0, 100), "excess_bits", 1.0, "max"),
+)
+
+
+def measured(row, column):
+    """A row's value in column; excess_bits is the bits per entry above the entropy bound."""
+    if column == "excess_bits":
+        return float(row["bits_per_entry"]) - 32 * float(row["entropy_psi"])
+    return float(row[column])
+
+
+def target_lines(rows):
+    """The issue's speed and size targets, each with its worst measured case."""
+    lines = [f"# targets on {', '.join(TARGET_SHAPES)} (worst case over p and k in range)"]
+    for what, name, (low, high), column, limit, worst in TARGETS:
+        cases = [r for r in rows if r["format"] == name and r["shape"] in TARGET_SHAPES
+                 and low <= float(r["p"]) <= high]
+        if not cases:
+            continue
+        value = partial(measured, column=column)
+        pick = (min if worst == "min" else max)(cases, key=value)
+        met = value(pick) >= limit if worst == "min" else value(pick) <= limit
+        lines.append(f"{what:<34} target {'>=' if worst == 'min' else '<='} {limit:<5g} "
+                     f"measured {value(pick):8.2f}  ({pick['shape']}, p={pick['p']}, "
+                     f"k={pick['k']})  {'met' if met else 'NOT MET'}")
+    return lines
+
+
+def run_targets(args):
+    """Print the target summary of an earlier ``formats`` run from its CSV."""
+    with open(args.csv, newline="") as f:
+        print("\n".join(target_lines(list(csv.DictReader(f)))))
+
+
 def table_line(row):
     """One fixed-width line of the stdout table."""
     cells = dict(row)
@@ -226,6 +269,7 @@ def run_formats(args):
                     rows.append(row)
     write_csv(rows, args.out)
     print(f"# {len(rows)} rows in {time.perf_counter() - start:.1f} s, written to {args.out}")
+    print("\n".join(target_lines(rows)))
     failed = [f"{r['shape']} p={r['p']} k={r['k']} {r['format']}" for r in rows
               if not r["verified"]]
     if failed:
@@ -305,6 +349,9 @@ def build_parser():
     formats.add_argument("--quick", action="store_true",
                          help="smoke test: 512x512, p 90, k 32 unless given otherwise")
     formats.set_defaults(run=run_formats)
+    targets = commands.add_parser("targets", help="the target summary of a formats CSV")
+    targets.add_argument("csv", help="a CSV written by the formats benchmark")
+    targets.set_defaults(run=run_targets)
     return parser
 
 

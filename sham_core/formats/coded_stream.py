@@ -2,8 +2,9 @@
 import numpy as np
 
 from ..kernels.entropy import decode_symbols, encode_blocks
-from ..kernels.huffman import (FIRST_BITS, MAX_PAIR_RANK, add_pairs, add_zero_runs, build_tables, canonical_codes,
-                               canonical_order, code_lengths, kraft_is_complete, length_limit)
+from ..kernels.huffman import (FIRST_BITS, MAX_PAIR_RANK, add_pairs, add_zero_runs,
+                               build_tables, canonical_codes, canonical_order, code_lengths,
+                               kraft_is_complete, length_limit)
 from ..kernels.symbols import symbolize
 from .base import FormatError, minimal_uint
 
@@ -82,7 +83,3 @@ class CodedStream:
         """float32 values of all symbols, blocks as in ``encode``."""
         ranks = decode_symbols(self.words, self.offsets, bounds, self.table1, self.table2)
         return self.codebook[ranks]
-
-    def mean_code_length(self):
-        lengths = np.repeat(np.arange(self.length_counts.size), self.length_counts)
-        return float(lengths.mean())
