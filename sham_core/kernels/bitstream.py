@@ -71,7 +71,7 @@ def unpack_fixed(words, width, count):
     """Inverse of ``pack_fixed``: ``count`` ints of ``width`` bits, as int32."""
     out = np.empty(count, np.int32)
     last = words.size - 1
-    buf, nb, h = open_reader(words, 0)
+    buf, nb, h = open_reader(words, np.int64(0))
     shift = U64(64 - width)
     for t in range(count):
         out[t] = np.int32(buf >> shift)
