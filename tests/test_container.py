@@ -32,6 +32,7 @@ CASES = {
     "ham incomplete code": ("ham", set_item(2, 1, 0)),
     "ham zero block size": ("ham", set_item(0, 0, 0)),
     "ham offsets past the stream": ("ham", set_item(3, -1, 200)),
+    "ham huge shape": ("ham", lambda s, f: (2**40, 30)),
     "sham row out of range": ("sham", set_item(2, 0, 40)),
     "sham missing field": ("sham", lambda s, f: f.__delitem__(-1)),
     "sham codebook dtype": ("sham", lambda s, f: f.__setitem__(3, f[3].view(np.uint32))),
@@ -56,3 +57,5 @@ def test_non_bytes_input_is_refused():
         load(b"")
     with pytest.raises(FormatError):
         load(np.zeros(3, np.uint8))
+    with pytest.raises(FormatError, match="bytes-like"):
+        load("SHAM")

@@ -54,8 +54,11 @@ class CodedStream:
                 self.words[:nwords]]
 
     @classmethod
-    def from_fields(cls, codebook, length_counts, offsets, words, nblocks):
-        """Rebuild from stored fields, checking that they describe a decodable stream."""
+    def from_fields(cls, codebook, length_counts, offsets, words, nblocks, nsymbols):
+        """Rebuild from stored fields, checking that they describe a decodable stream.
+
+        Every code is at least one bit, so ``nsymbols`` codes need that many bits.
+        """
         length_counts = length_counts.astype(np.int64)
         if codebook.dtype != np.float32 or words.dtype != np.uint64:
             raise FormatError("codebook must be float32 and the stream uint64")
@@ -67,6 +70,8 @@ class CodedStream:
         if (offsets.size != nblocks + 1 or offsets[0] != 0 or offsets[-1] != words.size
                 or np.any(np.diff(offsets) < 0)):
             raise FormatError("block offsets do not match the stream")
+        if nsymbols > 64 * words.size or (nsymbols > 0) != (codebook.size > 0):
+            raise FormatError(f"the stream is too short for {nsymbols} symbols")
         return cls(codebook, length_counts, offsets, np.append(words, np.uint64(0)))
 
     def run_table(self):

@@ -49,7 +49,10 @@ def pack(name, shape, fields):
 
 def unpack(buf):
     """Check and split a buffer into ``(name, shape, fields)``; raises FormatError."""
-    buf = memoryview(bytes(buf) if not isinstance(buf, (bytes, bytearray)) else buf)
+    try:
+        buf = memoryview(buf).cast("B")
+    except TypeError as error:
+        raise FormatError(f"expected a bytes-like buffer: {error}") from None
     if len(buf) < len(MAGIC) or bytes(buf[:len(MAGIC)]) != MAGIC:
         raise FormatError("not a sham_core encoding: unknown magic bytes")
     if len(buf) < len(MAGIC) + 2 + _SHAPE.size + 5:

@@ -55,4 +55,5 @@ class HAM(Format):
             raise FormatError("HAM block size is missing or zero")
         cpb = int(params[0])
         nblocks = -(-shape[1] // cpb)
-        return cls(shape, cpb, CodedStream.from_fields(*stream_fields, nblocks))
+        stream = CodedStream.from_fields(*stream_fields, nblocks, shape[0] * shape[1])
+        return cls(shape, cpb, stream)

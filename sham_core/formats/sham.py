@@ -60,7 +60,7 @@ class SHAM(Format):
                 or np.any(np.diff(colptr) < 0)):
             raise FormatError(f"sHAM column pointers are inconsistent with shape {shape}")
         rows = as_index(rows, n - 1).astype(np.int32)
-        stream = CodedStream.from_fields(*stream_fields, -(-m // cpb))
+        stream = CodedStream.from_fields(*stream_fields, -(-m // cpb), rows.size)
         return cls(shape, cpb, colptr, rows, stream)
 
 
