@@ -79,12 +79,15 @@ class Format:
 
     @classmethod
     def from_dense(cls, W):
+        """Encode W; float64, float16 and integer input is converted to float32."""
         raise NotImplementedError
 
     def to_dense(self):
+        """The float32 matrix, bit-identical to what was encoded."""
         raise NotImplementedError
 
     def matmul(self, X):
+        """X @ W (float32) for X of shape (n,) or (b, n), computed on the stored form."""
         raise NotImplementedError
 
     def _fields(self):
@@ -105,6 +108,7 @@ class Format:
         return self.nbytes / (4 * self.shape[0] * self.shape[1])
 
     def to_bytes(self):
+        """The self-describing encoding; ``formats.load`` reads it back."""
         return pack(self.name, self.shape, self._fields())
 
     def __repr__(self):
@@ -112,6 +116,7 @@ class Format:
 
 
 def expect_fields(fields, count, name):
+    """``fields`` if there are ``count`` of them, else FormatError."""
     if len(fields) != count:
         raise FormatError(f"{name} expects {count} fields, found {len(fields)}")
     return fields
