@@ -16,6 +16,11 @@ def columns_per_block(n):
     return max(1, BLOCK_ENTRIES // n)
 
 
+def block_starts(m, cols_per_block):
+    """First column of each block, plus m."""
+    return np.append(np.arange(0, m, cols_per_block), m)
+
+
 class CodedStream:
     """Symbols (float32 values) in code order, code-length counts, and packed words.
 

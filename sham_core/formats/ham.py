@@ -3,13 +3,7 @@ import numpy as np
 
 from ..kernels.ham import ham_matmat, ham_matvec
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields
-from .coded_stream import CodedStream, columns_per_block
-
-
-def block_bounds(n, m, cols_per_block):
-    """First entry of each column block in column-major order, plus the end."""
-    starts = np.arange(0, m + cols_per_block, cols_per_block)
-    return np.minimum(starts, m)[: -(-m // cols_per_block) + 1].astype(np.int64) * n
+from .coded_stream import CodedStream, block_starts, columns_per_block
 
 
 class HAM(Format):
@@ -28,11 +22,11 @@ class HAM(Format):
         n, m = W.shape
         cpb = columns_per_block(n)
         bits = np.ascontiguousarray(W.T).view(np.uint32).ravel()
-        return cls(W.shape, cpb, CodedStream.encode(bits, block_bounds(n, m, cpb)))
+        return cls(W.shape, cpb, CodedStream.encode(bits, block_starts(m, cpb) * n))
 
     def to_dense(self):
         n, m = self.shape
-        values = self.stream.decode(block_bounds(n, m, self.cols_per_block))
+        values = self.stream.decode(block_starts(m, self.cols_per_block) * n)
         return np.ascontiguousarray(values.reshape(m, n).T)
 
     def matmul(self, X):

@@ -4,7 +4,7 @@ import numpy as np
 from ..kernels.sham import sham_matmat, sham_matvec
 from .base import (Format, FormatError, as_index, check_matrix, check_operand,
                    expect_fields, minimal_uint)
-from .coded_stream import CodedStream, columns_per_block
+from .coded_stream import CodedStream, block_starts, columns_per_block
 from .sparse import compress, expand
 
 
@@ -24,12 +24,12 @@ class SHAM(Format):
         n, m = W.shape
         cpb = columns_per_block(n)
         colptr, rows, values = compress(np.ascontiguousarray(W.T))
-        stream = CodedStream.encode(values.view(np.uint32), colptr[_block_starts(m, cpb)])
+        stream = CodedStream.encode(values.view(np.uint32), colptr[block_starts(m, cpb)])
         return cls(W.shape, cpb, colptr, rows, stream)
 
     def to_dense(self):
         n, m = self.shape
-        values = self.stream.decode(self.colptr[_block_starts(m, self.cols_per_block)])
+        values = self.stream.decode(self.colptr[block_starts(m, self.cols_per_block)])
         return np.ascontiguousarray(expand(self.colptr, self.rows, values, (m, n)).T)
 
     def matmul(self, X):
@@ -63,7 +63,3 @@ class SHAM(Format):
         stream = CodedStream.from_fields(*stream_fields, -(-m // cpb), rows.size)
         return cls(shape, cpb, colptr, rows, stream)
 
-
-def _block_starts(m, cols_per_block):
-    """Column index where each block starts, plus m."""
-    return np.append(np.arange(0, m, cols_per_block), m)
