@@ -1,4 +1,5 @@
-# `make test` and `make bench` create .venv and install the project on first use.
+# `make test` and `make bench` create .venv and install the project (TensorFlow backend, plus torch
+# for the parity test) on first use.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,10 +7,12 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: test bench clean
 
+# torch==2.13.0 is the CPU build, for the backend parity test (a local file on our machines).
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,tf]'
+	$(PY) -m pip install --quiet torch==2.13.0
 	touch $@
 
 test: $(INSTALLED)

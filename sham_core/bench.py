@@ -1,4 +1,4 @@
-"""Benchmarks of the storage formats; run ``python -m sham_core.bench formats --help``.
+"""Benchmarks; run ``python -m sham_core.bench formats --help`` (or ``methods --help``).
 
 ``formats`` measures, for seeded random matrices over a grid of shapes, sparsities p (%)
 and numbers k of distinct nonzero values: the size of every format against the entropy
@@ -29,6 +29,7 @@ import numpy as np
 import scipy
 import scipy.sparse
 
+from . import bench_methods
 from .formats import FORMATS, entropy_bits
 
 DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
@@ -352,6 +353,7 @@ def build_parser():
     targets = commands.add_parser("targets", help="the target summary of a formats CSV")
     targets.add_argument("csv", help="a CSV written by the formats benchmark")
     targets.set_defaults(run=run_targets)
+    bench_methods.add_parser(commands, comma_list, int_at_least)
     return parser
 
 

@@ -1,0 +1,139 @@
+"""The ``methods`` benchmark: compression time of every method, and retraining speed.
+
+1. Each method's compression step (``compress`` with epochs=0: kernel extraction, the
+   method, baking into a model copy) on random weights of VGG19's fully connected shapes
+   (512x4096, 4096x4096, 4096x10; 19 M weights). Target: <= 10 s per method on 2 cores.
+2. One epoch of compressed retraining as a ratio to one epoch of plain ``model.fit`` of
+   the same small VGG-style CNN and data, on whatever device the Keras backend uses.
+   An epoch's time is the difference between runs of 1 and 1 + E epochs, divided by E,
+   so that tracing and compilation do not count. Target: ratio <= 1.3.
+"""
+import os
+import platform
+import time
+
+FC_SHAPES = ((512, 4096), (4096, 4096), (4096, 10))
+QUICK_FC_SHAPES = ((64, 256), (256, 256), (256, 10))
+PARAMS = {
+    "pr": {"p": 90}, "cws": {"k": 32}, "pws": {"k": 32}, "uq": {"k": 32}, "ecsq": {"k": 32},
+    "pr_cws": {"p": 90, "k": 32}, "pr_pws": {"p": 90, "k": 32}, "pr_uq": {"p": 90, "k": 32},
+    "pr_ecsq": {"p": 90, "k": 32}, "slr": {"q": 64, "sr": 0.5, "rr": 0.5},
+}
+EXTRA_RUNS = (("cws", {"k": 256}), ("ecsq", {"k": 256}), ("uq", {"k": 256}))
+RETRAIN_METHODS = ("pr", "cws", "pr_cws", "ecsq")
+
+
+def fc_model(shapes):
+    """A Dense-only model with the given kernel shapes and glorot-random weights."""
+    import keras
+    keras.utils.set_random_seed(0)
+    layers = [keras.Input((shapes[0][0],))]
+    layers += [keras.layers.Dense(m, name=f"fc{i}") for i, (_, m) in enumerate(shapes)]
+    return keras.Sequential(layers)
+
+
+def vgg_style_cnn(classes=10):
+    """A small VGG-style CNN: two conv blocks with BatchNorm, two hidden Dense layers."""
+    import keras
+    keras.utils.set_random_seed(0)
+    layers = [keras.Input((32, 32, 3))]
+    for filters in (32, 64):
+        layers += [keras.layers.Conv2D(filters, 3, padding="same", activation="relu"),
+                   keras.layers.BatchNormalization(), keras.layers.MaxPooling2D()]
+    layers += [keras.layers.Flatten(), keras.layers.Dense(256, activation="relu"),
+               keras.layers.Dropout(0.3), keras.layers.Dense(256, activation="relu"),
+               keras.layers.Dense(classes)]
+    model = keras.Sequential(layers)
+    model.compile(keras.optimizers.SGD(0.01, momentum=0.9),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    return model
+
+
+def time_compression(shapes, runs):
+    """Yield (method, params, seconds, detail) for each compression step."""
+    from .compression import compress
+    model = fc_model(shapes)
+    for method, params in runs:
+        start = time.perf_counter()
+        res = compress(model, method, "dense", params)
+        seconds = time.perf_counter() - start
+        yield method, params, seconds, _detail(res.layers)
+
+
+def _detail(records):
+    record = records[0]
+    if record.codebook is not None:
+        return f"{record.info['values']} values"
+    if record.factors is not None:
+        return f"rank {record.info['rank']}"
+    return f"{sum(int((r.kernel == 0).sum()) for r in records) / sum(r.kernel.size for r in records):.1%} zeros"
+
+
+def epoch_seconds(run, extra):
+    """Seconds per epoch: (time of run(1 + extra) - time of run(1)) / extra."""
+    start = time.perf_counter()
+    run(1)
+    one = time.perf_counter() - start
+    start = time.perf_counter()
+    run(1 + extra)
+    return (time.perf_counter() - start - one) / extra
+
+
+def time_retraining(samples, extra, methods):
+    """Yield (label, seconds per epoch, ratio to plain fit) for plain fit and each method."""
+    import numpy as np
+    from .compression import compress
+    rng = np.random.default_rng(0)
+    x = rng.random((samples, 32, 32, 3), dtype=np.float32)
+    y = rng.integers(0, 10, samples)
+    model = vgg_style_cnn()
+
+    def plain(epochs):
+        copy = vgg_style_cnn()
+        copy.fit(x, y, epochs=epochs, batch_size=128, verbose=0)
+
+    base = epoch_seconds(plain, extra)
+    yield "plain fit", base, 1.0
+    for method in methods:
+        def retrain(epochs, method=method):
+            compress(model, {"conv": method, "dense": method}, "both",
+                     {"conv": PARAMS[method], "dense": PARAMS[method]}, train=(x, y), epochs=epochs, batch_size=128)
+        seconds = epoch_seconds(retrain, extra)
+        yield f"{method} (both)", seconds, seconds / base
+
+
+def run_methods(args):
+    """Print both tables and the worst figure of each against its target."""
+    import keras
+
+    from .compression.methods import get_method
+    for name in args.methods:
+        get_method(name)
+    shapes = QUICK_FC_SHAPES if args.quick else FC_SHAPES
+    runs = [(m, PARAMS[m]) for m in args.methods] + ([] if args.quick else list(EXTRA_RUNS))
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, keras {keras.__version__} "
+          f"on {keras.backend.backend()}; weights: {' + '.join(f'{n}x{m}' for n, m in shapes)}")
+    print(f"{'method':<8} {'params':<28} {'seconds':>8}  result   (target <= 10 s)")
+    worst = 0.0
+    for method, params, seconds, detail in time_compression(shapes, runs):
+        worst = max(worst, seconds)
+        print(f"{method:<8} {str(params):<28} {seconds:8.2f}  {detail}", flush=True)
+    print(f"\n# one retraining epoch, {args.samples} samples of 32x32x3, batch 128 (target ratio <= 1.3)")
+    worst_ratio = 0.0
+    for label, seconds, ratio in time_retraining(args.samples, args.extra_epochs, RETRAIN_METHODS):
+        worst_ratio = max(worst_ratio, ratio)
+        print(f"{label:<16} {seconds:8.3f} s/epoch  ratio {ratio:5.2f}", flush=True)
+    print(f"\n# worst compression step {worst:.2f} s (target 10), worst retraining ratio {worst_ratio:.2f} (target 1.3)")
+
+
+def add_parser(commands, comma_list, int_at_least):
+    """Register the ``methods`` subcommand."""
+    parser = commands.add_parser("methods", help="compression time per method and retraining speed")
+    parser.add_argument("--methods", type=comma_list(str),
+                        default=tuple(PARAMS), metavar="NAME,...", help="methods to time (default: all)")
+    parser.add_argument("--samples", type=int_at_least(128, "samples"), default=4096,
+                        help="training samples for the retraining ratio (default: %(default)s)")
+    parser.add_argument("--extra-epochs", type=int_at_least(1, "extra epochs"), default=2,
+                        help="epochs timed beyond the first (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true", help="smoke test: small shapes, no k=256 runs")
+    parser.set_defaults(run=run_methods)

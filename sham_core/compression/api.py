@@ -1,0 +1,158 @@
+"""compress(): apply a method to a Keras model's dense and/or conv kernels, then retrain it."""
+from dataclasses import dataclass, replace
+
+import keras
+import numpy as np
+from keras import ops
+
+from . import retrain
+from .group import compress_group
+from .layers import init_reparametrized, read_kernel, reparametrized_layer
+from .methods import check_params, get_method
+from .selection import SELECTIONS, all_layers, check_unique_names, layers_of_kind
+
+
+@dataclass
+class CompressionResult:
+    """The compressed model, its compressed layers, and the test metric at each stage."""
+
+    model: keras.Model
+    layers: list
+    history: dict
+    before: float | None
+    after_compress: float | None
+    after_retrain: float | None
+    metric: str | None
+
+
+def compress(model, method, layers, params, train=None, test=None, epochs=0, batch_size=128,
+             optimizer=None, lr_cumulative=1e-3, patience=0, seed=1):
+    """Compress ``model``'s selected kernels with ``method`` and retrain for ``epochs``.
+
+    layers: "dense", "conv", or "both" (then ``method`` and ``params`` are dicts keyed by
+    "conv" and "dense"). train, test: ``(x, y)``, needed when epochs > 0 and for metrics.
+    optimizer: for the retrained weights; default a fresh copy of the model's compiled one.
+    lr_cumulative: the codebook's learning rate (see layers.py for the rule).
+    patience: epochs without test improvement before stopping; 0 never stops early.
+    Only the selected layers (kernels, biases) are retrained; every other layer is frozen,
+    and so are slr factorizations (the study does not retrain them).
+    The input model is left untouched.
+    """
+    plan = _plan(model, method, layers, params)
+    if epochs and train is None:
+        raise ValueError("epochs > 0 needs train=(x, y) to retrain on")
+    rng = np.random.default_rng(seed)
+    keras.utils.set_random_seed(seed)
+    records = [record for kind, meth, prm in plan
+               for record in compress_group(meth, prm, _named_kernels(model, kind), rng)]
+    metric, before = retrain.evaluate(model, test, batch_size)
+    history = {"train": [], "test": []}
+    retrained = epochs > 0 and any(record.factors is None for record in records)
+    if retrained:
+        opt = retrain.fresh_optimizer(model, optimizer)
+        trainable = _retrainable(model, records, opt, lr_cumulative)
+        retrain.compile_like(trainable, model, opt)
+        _, after_compress = retrain.evaluate(trainable, test, batch_size)
+        history = retrain.fit(trainable, train, test, epochs, batch_size, patience, metric)
+        records = _read_back(trainable, records)
+    compressed = _baked(model, records, trainable if retrained else None)
+    _, after_retrain = retrain.evaluate(compressed, test, batch_size)
+    if not retrained:
+        after_compress = after_retrain
+    return CompressionResult(compressed, records, history, before, after_compress, after_retrain, metric)
+
+
+def _plan(model, method, layers, params):
+    """Validate the request; return [(kind, Method, checked params), ...]."""
+    if layers not in SELECTIONS:
+        raise ValueError(f"layers must be one of {', '.join(SELECTIONS)}, got {layers!r}")
+    check_unique_names(model)
+    if layers == "both":
+        if not (isinstance(method, dict) and isinstance(params, dict) and {"conv", "dense"} <= method.keys()
+                and {"conv", "dense"} <= params.keys()):
+            raise ValueError('layers="both" needs method={"conv": ..., "dense": ...} and '
+                             'params={"conv": {...}, "dense": {...}}')
+        kinds = [("conv", method["conv"], params["conv"]), ("dense", method["dense"], params["dense"])]
+    else:
+        kinds = [(layers, method, params)]
+    plan = []
+    for kind, name, prm in kinds:
+        meth = get_method(name)
+        if kind not in meth.kinds:
+            raise ValueError(f"method {meth.name!r} applies to {', '.join(meth.kinds)} layers only, not {kind}")
+        layers_of_kind(model, kind)
+        plan.append((kind, meth, check_params(meth, prm)))
+    return plan
+
+
+def _named_kernels(model, kind):
+    return [(layer.name, kind, ops.convert_to_numpy(layer.kernel)) for layer in layers_of_kind(model, kind)]
+
+
+def _retrainable(model, records, optimizer, lr_cumulative):
+    """A copy of ``model`` whose compressed layers are reparametrized and all other layers frozen."""
+    by_name = {record.name: record for record in records}
+    grad_scale = lr_cumulative / retrain.learning_rate(optimizer)
+    codebooks = {}
+    for record in records:
+        if record.codebook is not None and id(record.codebook) not in codebooks:
+            codebooks[id(record.codebook)] = keras.Variable(record.codebook[1:], name=f"codebook_{record.kind}")
+
+    def clone(layer):
+        record = by_name.get(layer.name)
+        if record is None or record.factors is not None:
+            return layer.__class__.from_config(layer.get_config())
+        return reparametrized_layer(layer, record, codebooks.get(id(record.codebook)), grad_scale)
+
+    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    originals = {layer.name: layer for layer in all_layers(model)}
+    for layer in all_layers(copy):
+        record = by_name.get(layer.name)
+        if record is None or record.factors is not None:
+            layer.set_weights(originals[layer.name].get_weights())
+            layer.trainable = False
+            if record is not None:
+                layer.kernel.assign(record.kernel)
+        else:
+            init_reparametrized(layer, originals[layer.name], record)
+    return copy
+
+
+def _read_back(trainable, records):
+    """The records updated with the retrained codebooks and free weights."""
+    layers = {layer.name: layer for layer in all_layers(trainable)}
+    codebooks = {}
+    updated = []
+    for record in records:
+        layer = layers[record.name]
+        if record.codebook is not None:
+            key = id(record.codebook)
+            if key not in codebooks:
+                codebooks[key] = np.concatenate([[0], ops.convert_to_numpy(layer.codebook)]).astype(np.float32)
+            codebook = codebooks[key]
+            updated.append(replace(record, codebook=codebook, kernel=codebook[record.indices]))
+        elif record.mask is not None:
+            updated.append(replace(record, kernel=read_kernel(layer)))
+        else:
+            updated.append(record)
+    return updated
+
+
+def _baked(model, records, source=None):
+    """A standard-layer copy of ``model`` with the compressed kernels, compiled like it.
+
+    Weights other than the compressed kernels come from ``source`` (the retrained copy) if given.
+    """
+    by_name = {record.name: record for record in records}
+    copy = keras.models.clone_model(model, recursive=True)
+    sources = {layer.name: layer for layer in all_layers(source or model)}
+    for layer in all_layers(copy):
+        record = by_name.get(layer.name)
+        if record is None:
+            layer.set_weights(sources[layer.name].get_weights())
+            continue
+        layer.kernel.assign(record.kernel)
+        if layer.bias is not None:
+            layer.bias.assign(sources[layer.name].bias)
+    retrain.compile_like(copy, model)
+    return copy

@@ -1,0 +1,72 @@
+"""Evaluation and retraining with the model's own compile settings and plain ``model.fit``."""
+import keras
+from keras import ops
+
+
+def compile_settings(model):
+    """Fresh objects for ``model.compile(**settings)``: the model's optimizer, loss and metrics."""
+    config = model.get_compile_config()
+    return keras.saving.deserialize_keras_object(config) if config else {}
+
+
+def fresh_optimizer(model, optimizer):
+    """The optimizer for retraining: ``optimizer`` (name, config or instance) or the model's own, unbuilt."""
+    if optimizer is None:
+        settings = compile_settings(model)
+        if "optimizer" not in settings:
+            raise ValueError("the model is not compiled: compile it (optimizer, loss, metrics) "
+                             "or pass optimizer= to retrain it")
+        return settings["optimizer"]
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        return type(optimizer).from_config(optimizer.get_config())
+    return keras.optimizers.get(optimizer)
+
+
+def learning_rate(optimizer):
+    """The optimizer's current learning rate as a float."""
+    return float(ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def compile_like(target, source, optimizer=None):
+    """Compile ``target`` with ``source``'s loss and metrics (and optimizer, unless one is given)."""
+    settings = compile_settings(source)
+    if not settings:
+        return
+    if optimizer is not None:
+        settings["optimizer"] = optimizer
+    target.compile(**settings)
+
+
+def evaluate(model, data, batch_size):
+    """(name, value) of ``model``'s first compiled metric on ``data = (x, y)``, else of its loss."""
+    if data is None:
+        return None, None
+    if not model.compiled:
+        raise ValueError("the model is not compiled: compile it with a loss (and metrics) to evaluate it")
+    scores = model.evaluate(*data, batch_size=batch_size, verbose=0, return_dict=True)
+    name = metric_name(scores)
+    return name, float(scores[name])
+
+
+def metric_name(scores):
+    """The key of the first compiled metric in an evaluate/fit result, or "loss" when there is none."""
+    names = [name for name in scores if name != "loss" and not name.startswith("val_")]
+    return names[0] if names else "loss"
+
+
+def fit(model, train, test, epochs, batch_size, patience, monitor):
+    """Retrain with ``model.fit``; return per-epoch {"train": [...], "test": [...]} of the metric.
+
+    With ``patience`` > 0 and test data, stop once the test metric ``monitor`` has not
+    improved for that many epochs, and keep the best epoch's weights.
+    """
+    callbacks = []
+    if patience and test is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_" + monitor, patience=patience, restore_best_weights=True))
+    logs = model.fit(*train, validation_data=test, epochs=epochs, batch_size=batch_size,
+                     callbacks=callbacks, verbose=0).history
+    name = metric_name(logs)
+    return {"train": [float(v) for v in logs[name]],
+            "test": [float(v) for v in logs["val_" + name]] if test is not None else None}
+
