@@ -33,3 +33,15 @@ def test_malformed_arguments_are_refused(argv, capsys):
     with pytest.raises(SystemExit):
         bench.main(["formats", *argv])
     assert "error" in capsys.readouterr().err
+
+
+def test_quick_methods_benchmark_prints_every_step_and_ratio(capsys):
+    bench.main(["methods", "--quick", "--methods", "pr,cws,slr", "--samples", "128", "--extra-epochs", "1"])
+    out = capsys.readouterr().out
+    for line in ("pr       {'p': 90}", "cws      {'k': 32}", "slr ", "plain fit", "cws (both)", "worst compression step"):
+        assert line in out
+
+
+def test_methods_benchmark_refuses_an_unknown_method():
+    with pytest.raises(ValueError, match="unknown compression method 'nope'"):
+        bench.main(["methods", "--quick", "--methods", "nope"])
