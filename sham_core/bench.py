@@ -79,16 +79,19 @@ def make_operands(n, seed):
     return X[0].copy(), X[1:].copy()
 
 
-def measure(fn, max_repeats):
-    """Median seconds per call of fn() after one untimed call, and that call's result."""
+def measure(fn, max_repeats, budget_s=BUDGET_S):
+    """Median seconds per call of fn() after one untimed call, and that call's result.
+
+    About ``budget_s`` seconds in all, in at most ``max_repeats`` samples (at least 3).
+    """
     result = fn()
-    sample_s = BUDGET_S / max_repeats
+    sample_s = budget_s / max_repeats
     start = time.perf_counter()
     fn()
     first = max(time.perf_counter() - start, 1e-9)
     number = 1 if first >= sample_s else math.ceil(sample_s / first)
     samples = [first] if number == 1 else []
-    repeats = min(max_repeats, max(3, math.ceil(BUDGET_S / (first * number))))
+    repeats = min(max_repeats, max(3, math.ceil(budget_s / (first * number))))
     while len(samples) < repeats:
         start = time.perf_counter()
         for _ in range(number):
@@ -237,13 +240,19 @@ def write_csv(rows, path):
         raise
 
 
-def machine_info():
-    """CPU model, numba threads, load and library versions, as printable lines."""
-    cpu = platform.processor() or "unknown"
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo, else platform.processor()."""
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
-            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = models[0] if models else cpu
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def machine_info():
+    """CPU model, numba threads, load and library versions, as printable lines."""
+    cpu = cpu_model()
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return [f"# cpu: {cpu} ({os.cpu_count()} logical cpus), numba threads: "
             f"{numba.get_num_threads()}, load average before the run: {load}",

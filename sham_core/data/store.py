@@ -1,0 +1,34 @@
+"""Read and write the train/test arrays of a dataset (``data.npz``)."""
+import numpy as np
+
+from ..atomic import atomic_path
+
+
+def save_splits(path, train, test):
+    """Write ``(x, y)`` train and test pairs; x is an array or a list of arrays (one per input)."""
+    arrays = {}
+    for split, (x, y) in (("train", train), ("test", test)):
+        if isinstance(x, (list, tuple)):
+            arrays.update({f"x_{split}_{i}": part for i, part in enumerate(x)})
+        else:
+            arrays[f"x_{split}"] = x
+        arrays[f"y_{split}"] = y
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **arrays)
+
+
+def load_split(path, split):
+    """(x, y) of ``split`` ("train"/"test"); x is a list when stored as x_{split}_0, x_{split}_1, ..."""
+    with np.load(path) as data:
+        keys = set(data.files)
+        if f"y_{split}" not in keys:
+            raise ValueError(f"{path} has no y_{split}; found {', '.join(sorted(keys))}")
+        if f"x_{split}" in keys:
+            return data[f"x_{split}"], data[f"y_{split}"]
+        x = []
+        while f"x_{split}_{len(x)}" in keys:
+            x.append(data[f"x_{split}_{len(x)}"])
+        if not x:
+            raise ValueError(f"{path} has neither x_{split} nor x_{split}_0, x_{split}_1, ...; "
+                             f"found {', '.join(sorted(keys))}")
+        return x, data[f"y_{split}"]

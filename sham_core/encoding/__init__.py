@@ -1,0 +1,20 @@
+"""The "encode" stage: exact stored sizes, psi, matmul speed and compressed inference of a run.
+
+    encode_run(model_path, npz_path, metrics, data_path) -> dict   (a run's encoding.json)
+    encode_baseline(model_path, data_path) -> dict                 (every kernel, uncompressed)
+
+The dict: identity fields of metrics.json (encode_run only), status, task, seconds;
+layers: [{name, kind, method, shape, matrices (the 2-D shapes encoded: conv kernels as
+prod(shape[:-1]) x shape[-1], slr as us and v), weights, bytes {format: nbytes}, entropy_bits,
+entropy_bytes, choice, choice_bytes}]; weights, bytes, psi: {group: ...} for "dense" and "conv"
+(the kinds present) and "network", bytes and psi keyed by format, "choice" and "entropy";
+machine; matmul: [{name, method, shape, factored, zero_fraction, numpy_b1_s, numpy_b64_s,
+scipy_b1_s, scipy_b64_s, formats: {format: {b1_s, b64_s, ratio_b1_dense, ratio_b64_dense,
+ratio_b1_scipy, ratio_b64_scipy}}}] per dense layer; inference: [{format, metric_name,
+metric, decoded_metric, equal}] for sham and ham ([] without a dense layer).
+"""
+from ..data import load_split
+from .inference import EncodedDense
+from .run import encode_baseline, encode_run
+
+__all__ = ["EncodedDense", "encode_baseline", "encode_run", "load_split"]

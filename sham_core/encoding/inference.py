@@ -1,0 +1,86 @@
+"""Compressed inference: the test metric with Dense layers run from their encodings via fmt.matmul.
+
+The encoded model is a clone whose compressed Dense layers are EncodedDense layers. It runs
+eagerly, batch by batch (``model(x, training=False)``), because EncodedDense computes in numpy.
+"""
+import keras
+import numpy as np
+from keras import ops
+
+BATCH_SIZE = 256
+TASKS = ("classification", "regression")
+
+
+class EncodedDense(keras.layers.Layer):
+    """A Dense layer whose kernel (or slr's us, v in turn) is applied with enc.matmul, never decoded."""
+
+    def __init__(self, encodings, bias, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.encodings = list(encodings)
+        self.bias_values = bias
+        self.activation = keras.activations.get(activation)
+        self.units = self.encodings[-1].shape[1]
+
+    def call(self, inputs):
+        x = ops.convert_to_numpy(inputs)
+        y = x.reshape(-1, x.shape[-1])
+        for enc in self.encodings:
+            y = enc.matmul(y)
+        if self.bias_values is not None:
+            y = y + self.bias_values
+        return self.activation(ops.convert_to_tensor(y.reshape(x.shape[:-1] + (self.units,))))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+
+def encoded_model(model, encodings, fmt):
+    """A clone of model with each Dense layer named in ``encodings`` run from its ``fmt`` encoding."""
+    def clone(layer):
+        """EncodedDense for an encoded layer; every other layer is shared, weights and all."""
+        if layer.name not in encodings:
+            return layer
+        bias = ops.convert_to_numpy(layer.bias) if layer.use_bias else None
+        return EncodedDense(encodings[layer.name][fmt], bias, layer.activation, name=layer.name)
+    return keras.models.clone_model(model, clone_function=clone, recursive=True)
+
+
+def outputs(model, x):
+    """The model's outputs on x (an array or a list of arrays), called eagerly batch by batch."""
+    inputs = x if isinstance(x, list) else [x]
+    batches = []
+    for start in range(0, len(inputs[0]), BATCH_SIZE):
+        batch = [array[start:start + BATCH_SIZE] for array in inputs]
+        batches.append(ops.convert_to_numpy(model(batch if isinstance(x, list) else batch[0], training=False)))
+    return np.concatenate(batches)
+
+
+def score(task, out, y):
+    """Accuracy (argmax, or a single unit > 0.5; integer or one-hot labels) or MSE, in numpy."""
+    if task == "regression":
+        return float(np.mean((out.astype(np.float64) - np.reshape(y, out.shape)) ** 2))
+    predicted = out[:, 0] > 0.5 if out.shape[-1] == 1 else out.argmax(axis=-1)
+    labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1)
+    return float(np.mean(predicted == labels))
+
+
+def agree(task, metric, decoded):
+    """Whether two metrics match: the same accuracy, or MSEs within a relative 1e-5."""
+    if task == "classification":
+        return metric == decoded
+    return bool(np.isclose(metric, decoded, rtol=1e-5, atol=0))
+
+
+def compressed_inference(model, encodings, data, task):
+    """One record per coded format: its metric, the decoded model's, and whether they agree."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    x, y = data
+    name = "accuracy" if task == "classification" else "mse"
+    decoded = score(task, outputs(model, x), y)
+    records = []
+    for fmt in ("sham", "ham"):
+        metric = score(task, outputs(encoded_model(model, encodings, fmt), x), y)
+        records.append({"format": fmt, "metric_name": name, "metric": metric,
+                        "decoded_metric": decoded, "equal": agree(task, metric, decoded)})
+    return records
