@@ -60,6 +60,8 @@ def _quantized(method, params, named_kernels, masks, rng):
     values = np.concatenate([kernel[keep] for (_, _, kernel), keep in zip(named_kernels, kept)]).astype(np.float32)
     if values.size == 0:
         raise ValueError(f"{method.name}: no weight survives pruning, nothing to quantize; lower p")
+    if params["k"] > values.size:
+        raise ValueError(f"{method.name}: k={params['k']} exceeds the {values.size} weights to quantize; lower k")
     result = method.quantize(values, params, rng)
     nonzero = result.centroids != 0
     codebook = np.concatenate([[0], result.centroids[nonzero]]).astype(np.float32)
