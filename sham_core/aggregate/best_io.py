@@ -1,0 +1,49 @@
+"""Writers for the best table: CSV, markdown with a header line per experiment, LaTeX."""
+from ..atomic import write_csv, write_text
+from .frames import BEST_COLUMNS, tidy_best
+from .text import failed_section, fmt_delta, fmt_perf, fmt_psi, latex_tabular, markdown_table
+
+HEADER = ["layers", "method", "selection", "config", "perf", "delta", "psi", "matches baseline"]
+NO_MATCH = "no: closest run"
+
+
+def _cells(row):
+    """Formatted cells of one best-table row; an unmatched best_space is marked as such."""
+    if row.matches_baseline:
+        matches = "yes"
+    else:
+        matches = "no" if row.selection == "best_perf" else NO_MATCH
+    return [row.layers, row.method, row.selection, row.config, fmt_perf(row.perf),
+            fmt_delta(row.delta), fmt_psi(row.psi), matches]
+
+
+def _sections(best):
+    """(title, rows) per experiment, the title giving the baseline metric."""
+    out = []
+    for exp, group in best.groupby("experiment", sort=True):
+        title = f"{exp} (baseline {fmt_perf(group['baseline'].iloc[0])})"
+        out.append((title, [_cells(r) for r in group.itertuples()]))
+    return out
+
+
+def best_markdown(best, failed=None):
+    """The best table as markdown: an explanation, then one table per experiment."""
+    text = ["# Best configuration per method\n",
+            "best_perf: the run with the best performance after retraining (ties: smaller psi). "
+            "best_space: the smallest psi among runs at least as good as the uncompressed "
+            f"baseline; where no run matches the baseline the row says \"{NO_MATCH}\" "
+            "and shows the run with the largest delta instead. "
+            "delta > 0 means better than the baseline; psi = compressed bytes / float32 bytes.\n"]
+    if best.empty:
+        text.append("\nNo successful compression run.\n")
+    for title, rows in _sections(best):
+        text.append(f"\n**{title}**\n\n" + markdown_table(HEADER, rows))
+    return "".join(text) + failed_section(failed)
+
+
+def write_best(best, csv_path, md_path, tex_path, failed=None):
+    """Write the best table as CSV, markdown and a LaTeX tabular; failed runs get a section."""
+    best = tidy_best(best)
+    write_csv(best[BEST_COLUMNS], csv_path)
+    write_text(md_path, best_markdown(best, failed))
+    write_text(tex_path, latex_tabular(HEADER, _sections(best)))

@@ -1,0 +1,90 @@
+"""Shared checks and small helpers over the tidy summary table."""
+import pandas as pd
+
+SUMMARY_COLUMNS = ("experiment", "layers", "method", "config", "params", "status",
+                   "higher_is_better", "baseline", "after_retrain", "delta", "psi")
+BEST_COLUMNS = ["experiment", "layers", "method", "selection", "config", "params",
+                "perf", "baseline", "delta", "psi", "matches_baseline"]
+FAILED_COLUMNS = ["experiment", "layers", "method", "params", "error"]
+
+
+def require_columns(df, columns, name):
+    """Raise a ValueError naming the missing columns, so that a wrong table fails early."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}; "
+                         f"it has: {', '.join(map(str, df.columns)) or 'none'}")
+
+
+def as_bool(value):
+    """Read a bool that may have come back from a CSV as text."""
+    if isinstance(value, str):
+        if value.strip().lower() in ("true", "1", "yes"):
+            return True
+        if value.strip().lower() in ("false", "0", "no", ""):
+            return False
+        raise ValueError(f"not a boolean: {value!r}")
+    return bool(value)
+
+
+def label(value):
+    """A label (config, method, ...) as text: CSV readers turn "32" into 32 or 32.0, "" into NaN."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def runs(summary):
+    """The compression runs (baseline rows dropped), with text labels and bool directions."""
+    require_columns(summary, SUMMARY_COLUMNS, "summary")
+    df = summary[summary["method"] != "baseline"].copy()
+    for col in ("experiment", "layers", "method", "config", "params", "status"):
+        df[col] = df[col].map(label)
+    df["higher_is_better"] = df["higher_is_better"].map(as_bool)
+    return df
+
+
+def ok_runs(summary):
+    """The runs with status "ok"."""
+    df = runs(summary)
+    return df[df["status"] == "ok"]
+
+
+def tidy_best(best):
+    """The best table checked, with text labels and bool matches, also when read from a CSV."""
+    require_columns(best, BEST_COLUMNS, "best")
+    df = best.copy()
+    for col in ("experiment", "layers", "method", "selection", "config", "params"):
+        df[col] = df[col].map(label)
+    df["matches_baseline"] = df["matches_baseline"].map(as_bool)
+    return df
+
+
+def experiment_info(summary):
+    """Per experiment: metric name, higher_is_better and baseline metric (baseline rows first)."""
+    require_columns(summary, ("experiment", "method", "higher_is_better", "baseline"), "summary")
+    info = {}
+    ordered = pd.concat([summary[summary["method"] == "baseline"],
+                         summary[summary["method"] != "baseline"]])
+    for _, row in ordered.iterrows():
+        exp = label(row["experiment"])
+        if exp not in info:
+            info[exp] = {"metric": label(row.get("metric", "")) or "metric",
+                         "higher_is_better": as_bool(row["higher_is_better"]),
+                         "baseline": float(row["baseline"])}
+    return info
+
+
+def experiments(summary):
+    """Sorted experiment names in the summary."""
+    if summary.empty:
+        return []
+    require_columns(summary, ("experiment",), "summary")
+    return sorted(set(summary["experiment"].map(label)))
+
+
+def layer_order(layers):
+    """Sort key that puts layer selections in the study's order: dense, conv, both."""
+    return {"dense": 0, "conv": 1, "both": 2}.get(layers, 3), layers

@@ -1,0 +1,123 @@
+"""Our selections next to the study's published figures (paper_results.csv)."""
+from pathlib import Path
+
+import pandas as pd
+
+from ..atomic import write_csv, write_text
+from .frames import experiment_info, label, require_columns, tidy_best
+from .frames import experiments as experiment_names
+from .text import failed_section, fmt_delta, fmt_perf, fmt_psi, markdown_table
+
+REFERENCE_COLUMNS = ("selection", "net", "dataset", "metric", "layers", "method", "config",
+                     "perf", "psi", "baseline_perf")
+NETS = {"VGG19": "vgg19", "DeepDTA": "deepdta"}
+HIGHER_IS_BETTER = {"accuracy": True, "mse": False}
+# conv_only and both_layers are per-method best-performance picks on conv / both layers.
+OUR_SELECTION = {"best_perf": "best_perf", "best_space": "best_space",
+                 "conv_only": "best_perf", "both_layers": "best_perf"}
+COLUMNS = ["experiment", "layers", "method", "selection", "paper_config", "paper_perf",
+           "paper_psi", "paper_baseline", "our_config", "our_perf", "our_psi", "our_baseline",
+           "paper_delta", "our_delta", "perf_diff", "psi_diff", "our_matches_baseline"]
+HEADER = ["selection", "layers", "method", "paper config", "paper perf", "paper psi",
+          "paper delta", "our config", "our perf", "our psi", "our delta", "psi diff"]
+
+
+def read_reference(reference):
+    """The published results as a DataFrame, from a DataFrame or a CSV path; labels stay text."""
+    if isinstance(reference, (str, Path)):
+        reference = pd.read_csv(reference, dtype={"config": str})
+    require_columns(reference, REFERENCE_COLUMNS, "reference")
+    unknown = set(reference["selection"]) - set(OUR_SELECTION)
+    if unknown:
+        raise ValueError(f"reference has unknown selection(s) {sorted(unknown)}; "
+                         f"known: {sorted(OUR_SELECTION)}")
+    return reference
+
+
+def _paper_rows(reference):
+    """Reference rows renamed to our vocabulary: experiment names, paper_* columns, deltas."""
+    metric = reference["metric"].map(lambda m: HIGHER_IS_BETTER.get(str(m).lower()))
+    if metric.isna().any():
+        raise ValueError(f"reference metric(s) {sorted(set(reference['metric'][metric.isna()]))} "
+                         f"unknown; known: {sorted(HIGHER_IS_BETTER)}")
+    sign = metric.map(lambda hib: 1.0 if hib else -1.0)
+    net = reference["net"].map(lambda n: NETS.get(n, str(n).lower()))
+    return pd.DataFrame({
+        "experiment": net + "-" + reference["dataset"].str.lower(),
+        "layers": reference["layers"], "method": reference["method"],
+        "selection": reference["selection"],
+        "our_selection": reference["selection"].map(OUR_SELECTION),
+        "paper_config": reference["config"].map(label), "paper_perf": reference["perf"],
+        "paper_psi": reference["psi"], "paper_baseline": reference["baseline_perf"],
+        "paper_delta": sign * (reference["perf"] - reference["baseline_perf"])})
+
+
+def paper_comparison(best, summary, reference):
+    """Per published row of our experiments, the study's figures next to our matching selection."""
+    best = tidy_best(best)
+    ours = set(experiment_names(summary)) | set(best["experiment"])
+    paper = _paper_rows(read_reference(reference))
+    paper = paper[paper["experiment"].isin(ours)]
+    mine = best.rename(columns={"selection": "our_selection", "config": "our_config",
+                                "perf": "our_perf", "psi": "our_psi", "baseline": "our_baseline",
+                                "delta": "our_delta", "matches_baseline": "our_matches_baseline"})
+    mine = mine.drop(columns="params")
+    df = paper.merge(mine, how="left", on=["experiment", "layers", "method", "our_selection"])
+    if len(summary):
+        baselines = {e: i["baseline"] for e, i in experiment_info(summary).items()}
+        df["our_baseline"] = df["our_baseline"].fillna(df["experiment"].map(baselines))
+    df["perf_diff"] = df["our_perf"] - df["paper_perf"]
+    df["psi_diff"] = df["our_psi"] - df["paper_psi"]
+    df = df.sort_values("experiment", kind="mergesort").reset_index(drop=True)
+    return df[COLUMNS]
+
+
+def _cells(row):
+    """Formatted markdown cells of one comparison row; our cells are "-" where we have no run."""
+    if pd.isna(row.our_config):
+        ours = ["-"] * 5
+    else:
+        unmatched = row.selection == "best_space" and not row.our_matches_baseline
+        mark = " (no match)" if unmatched else ""
+        ours = [label(row.our_config) + mark, fmt_perf(row.our_perf), fmt_psi(row.our_psi),
+                fmt_delta(row.our_delta), fmt_psi(row.psi_diff, signed=True)]
+    return [row.selection, row.layers, row.method, row.paper_config, fmt_perf(row.paper_perf),
+            fmt_psi(row.paper_psi), fmt_delta(row.paper_delta), *ours]
+
+
+def _experiment_md(df, exp):
+    """Markdown block of one experiment: a sentence when unpublished, else its table."""
+    rows = df[df["experiment"] == exp]
+    if rows.empty:
+        return (f"\n`{exp}` has no published counterpart: the study reports VGG19 on MNIST, "
+                "CIFAR10, CIFAR100 and DeepDTA on DAVIS, KIBA only, so there is nothing to "
+                "compare it with.\n")
+    missing = int(rows["our_config"].isna().sum())
+    first = rows.iloc[0]
+    note = f"{missing} of {len(rows)} published rows have no run of ours (\"-\").\n\n"
+    note = note if missing else ""
+    return (f"\n## {exp}\n\nBaseline: study {fmt_perf(first['paper_baseline'])}, "
+            f"ours {fmt_perf(first['our_baseline'])}.\n\n{note}"
+            + markdown_table(HEADER, [_cells(r) for r in rows.itertuples()]))
+
+
+def comparison_markdown(df, experiments_run, failed=None):
+    """The comparison as markdown: an explanation, then one block per experiment."""
+    text = ["# Our results next to the study's\n\n",
+            "Study: Marinò et al. 2023 (paper_results.csv). The study's best_perf and best_space "
+            "rows face our selections of the same name; its conv_only and both_layers rows face "
+            "our best_perf on conv and both layers. delta = performance against the network's own "
+            "baseline (> 0: better); psi diff = our psi - the study's; \"(no match)\": no run of "
+            "ours kept our baseline, so our best_space shows the closest run.\n"]
+    names = list(dict.fromkeys([*map(label, experiments_run), *df["experiment"]]))
+    if not names:
+        text.append("\nNo experiment to compare.\n")
+    text.extend(_experiment_md(df, exp) for exp in names)
+    return "".join(text) + failed_section(failed)
+
+
+def write_paper_comparison(df, csv_path, md_path, experiments, failed=None):
+    """Write the comparison as CSV (header only when nothing is published) and markdown."""
+    require_columns(df, COLUMNS, "paper comparison")
+    write_csv(df[COLUMNS], csv_path)
+    write_text(md_path, comparison_markdown(df, experiments, failed))

@@ -1,0 +1,57 @@
+"""The study's two per-method selections (best performance, best space) and the failed runs."""
+import pandas as pd
+
+from .frames import BEST_COLUMNS, FAILED_COLUMNS, label, layer_order, ok_runs, runs
+
+
+def _perf_order(group):
+    """Runs from best to worst after_retrain; ties go to the smaller psi, then by params."""
+    hib = bool(group["higher_is_better"].iloc[0])
+    return group.sort_values(["after_retrain", "psi", "params"], ascending=[not hib, True, True],
+                             na_position="last", kind="mergesort")
+
+
+def _row(run, selection, matches):
+    """One best-table row from a run."""
+    return {"experiment": run["experiment"], "layers": run["layers"], "method": run["method"],
+            "selection": selection, "config": run["config"], "params": run["params"],
+            "perf": run["after_retrain"], "baseline": run["baseline"], "delta": run["delta"],
+            "psi": run["psi"], "matches_baseline": bool(matches)}
+
+
+def _best_space(group):
+    """Smallest psi with delta >= 0 (ties: larger delta); else the largest delta, unmatched."""
+    matching = group[group["delta"] >= 0]
+    if len(matching):
+        run = matching.sort_values(["psi", "delta", "params"], ascending=[True, False, True],
+                                   kind="mergesort").iloc[0]
+        return _row(run, "best_space", True)
+    run = group.sort_values(["delta", "psi", "params"], ascending=[False, True, True],
+                            na_position="last", kind="mergesort").iloc[0]
+    return _row(run, "best_space", False)
+
+
+def best_table(summary):
+    """Per experiment x layers x method, the best_perf and best_space runs among the ok runs."""
+    if summary.empty:
+        return pd.DataFrame(columns=BEST_COLUMNS)
+    ok = ok_runs(summary)
+    rows = []
+    groups = dict(list(ok.groupby(["experiment", "layers", "method"])))
+    for key in sorted(groups, key=lambda k: (k[0], layer_order(k[1]), k[2])):
+        group = groups[key]
+        top = _perf_order(group).iloc[0]
+        rows.append(_row(top, "best_perf", top["delta"] >= 0))
+        rows.append(_best_space(group))
+    return pd.DataFrame(rows, columns=BEST_COLUMNS)
+
+
+def failed_runs(summary):
+    """The runs whose status is not "ok", with their error text."""
+    if summary.empty:
+        return pd.DataFrame(columns=FAILED_COLUMNS)
+    df = runs(summary)
+    df = df[df["status"] != "ok"]
+    error = df["error"].map(label) if "error" in df.columns else ""
+    failed = df.assign(error=error)[FAILED_COLUMNS]
+    return failed.sort_values(FAILED_COLUMNS[:4], kind="mergesort").reset_index(drop=True)
