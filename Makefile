@@ -1,19 +1,25 @@
-# `make test` and `make bench` create .venv and install the project (TensorFlow backend, plus torch
-# for the parity test) on first use.
+# `make run`, `make test` and `make bench` create .venv and install the project (TensorFlow
+# backend, the workflow's tools, and torch for the parity test) on first use.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test bench clean
+.PHONY: run report test bench clean
 
 # torch==2.13.0 is the CPU build, for the backend parity test (a local file on our machines).
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,tf]'
+	$(PY) -m pip install --quiet -e '.[test,tf,workflow]'
 	$(PY) -m pip install --quiet torch==2.13.0
 	touch $@
+
+run: $(INSTALLED)
+	$(VENV)/bin/snakemake --cores all
+
+report: $(INSTALLED)
+	$(VENV)/bin/snakemake --report results/report.html
 
 test: $(INSTALLED)
 	$(PY) -m pytest -q

@@ -1,0 +1,27 @@
+rule aggregate:
+    input:
+        metrics=expand("{run}/metrics.json", run=RUN_DIRS),
+        encodings=expand("{run}/encoding.json", run=RUN_DIRS),
+        compress_benchmarks=expand("results/benchmarks/compress/{path}.tsv", path=RUNS),
+        encode_benchmarks=expand("results/benchmarks/encode/{path}.tsv", path=RUNS),
+        baselines=expand("results/models/{experiment}/metrics.json", experiment=EXPERIMENTS),
+        baseline_encodings=expand("results/models/{experiment}/encoding.json", experiment=EXPERIMENTS),
+        reference=os.path.join(workflow.basedir, "config", "reference", "paper_results.csv"),
+    output:
+        summary=report("results/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
+        matmul="results/tables/matmul.csv",
+        history="results/tables/history.csv",
+        best_csv="results/tables/best.csv",
+        best_md=report("results/tables/best.md", caption="../report/best.rst", category="Tables"),
+        best_tex="results/tables/best.tex",
+        recommendation=report("results/tables/recommendation.md", caption="../report/recommendation.rst",
+                              category="Tables"),
+        comparison_csv="results/tables/paper_comparison.csv",
+        comparison_md=report("results/tables/paper_comparison.md", caption="../report/paper_comparison.rst",
+                             category="Tables"),
+    params:
+        experiments={name: {"model": e["model"], "dataset": e["dataset"]} for name, e in EXPERIMENTS.items()},
+    log:
+        "results/logs/aggregate.log",
+    script:
+        "../workflow_scripts/aggregate.py"

@@ -1,0 +1,41 @@
+# Config checks beyond the schema, and input functions. The logic lives in sham_core.workflow.
+import re
+
+from sham_core.workflow import experiment_config, experiment_names, runs_by_path
+
+try:
+    RUNS = runs_by_path(config)
+    EXPERIMENTS = {name: experiment_config(config, name) for name in experiment_names(config)}
+except ValueError as error:
+    raise WorkflowError(f"invalid config: {error}")
+
+RUN_DIRS = [f"results/runs/{path}" for path in RUNS]
+TABLES = expand("results/tables/{name}", name=["summary.csv", "matmul.csv", "history.csv", "best.csv",
+                "best.md", "best.tex", "recommendation.md", "paper_comparison.csv", "paper_comparison.md"])
+PLOTS = expand("results/plots/{name}.{ext}", name=["psi_vs_performance", "best_perf", "best_space",
+               "matmul_ratios", "retraining_curves"], ext=["png", "svg"])
+
+
+wildcard_constraints:
+    experiment="|".join(re.escape(name) for name in EXPERIMENTS),
+    dataset="[A-Za-z0-9_.-]+",
+    layers="dense|conv|both",
+    method="[a-z_+]+",
+    params="[^/]+~[^/]+(/[^/]+~[^/]+)*",
+
+
+def run_of(wildcards):
+    return RUNS[f"{wildcards.experiment}/{wildcards.layers}/{wildcards.method}/{wildcards.params}"]
+
+
+def experiment_of(wildcards):
+    return EXPERIMENTS[wildcards.experiment]
+
+
+def dataset_files(wildcards):
+    folder = f"results/data/{EXPERIMENTS[wildcards.experiment]['dataset']}"
+    return {"data": f"{folder}/data.npz", "meta": f"{folder}/meta.json"}
+
+
+def gpus(wildcards):
+    return 1 if EXPERIMENTS[wildcards.experiment]["gpu"] else 0

@@ -1,0 +1,23 @@
+RUN = "results/runs/{experiment}/{layers}/{method}/{params}"
+
+
+rule compress:
+    input:
+        unpack(dataset_files),
+        model="results/models/{experiment}/baseline.keras",
+    output:
+        model=f"{RUN}/compressed.keras",
+        npz=f"{RUN}/compressed.npz",
+        metrics=f"{RUN}/metrics.json",
+    params:
+        run=run_of,
+        experiment=experiment_of,
+        seed=config["seed"],
+    resources:
+        gpu=gpus,
+    log:
+        "results/logs/compress/{experiment}/{layers}/{method}/{params}.log",
+    benchmark:
+        "results/benchmarks/compress/{experiment}/{layers}/{method}/{params}.tsv"
+    script:
+        "../workflow_scripts/compress.py"

@@ -1,0 +1,22 @@
+def plot(name, caption):
+    """Both files of a plot; the PNG goes into the report with its caption."""
+    return [report(f"results/plots/{name}.png", caption=f"../report/{caption}.rst", category="Plots"),
+            f"results/plots/{name}.svg"]
+
+
+rule plots:
+    input:
+        summary="results/tables/summary.csv",
+        best="results/tables/best.csv",
+        matmul="results/tables/matmul.csv",
+        history="results/tables/history.csv",
+    output:
+        psi_vs_performance=plot("psi_vs_performance", "psi_vs_performance"),
+        best_perf=plot("best_perf", "paired_bars"),
+        best_space=plot("best_space", "paired_bars"),
+        matmul_ratios=plot("matmul_ratios", "matmul_ratios"),
+        retraining_curves=plot("retraining_curves", "retraining_curves"),
+    log:
+        "results/logs/plots.log",
+    script:
+        "../workflow_scripts/plots.py"

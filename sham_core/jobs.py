@@ -1,0 +1,132 @@
+"""What each workflow job does, from input paths to output paths (the scripts only call these).
+
+Every output is written atomically; a compression job writes ``metrics.json`` last.
+"""
+import time
+
+import numpy as np
+
+from .atomic import atomic_path, read_json, write_json
+from .data import load_split, prepare
+
+HIGHER_IS_BETTER = {"classification": True, "regression": False}
+
+
+def data_job(name, dataset_config, seed, out_dir):
+    """Prepare one dataset into ``out_dir`` (data.npz, meta.json)."""
+    meta = prepare(name, dataset_config, out_dir, seed)
+    print(f"dataset {name}: {meta['n_train']} train, {meta['n_test']} test, task {meta['task']}")
+
+
+def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
+    """Train the experiment's baseline (or load its model_file) and save it with its metrics."""
+    from .models import build_model
+    from .training import compile_for, load_model_file, train_baseline
+    meta, settings = read_json(meta_path), experiment["train"]
+    train, test = load_split(data_path, "train"), load_split(data_path, "test")
+    if experiment.get("model_file"):
+        model = load_model_file(experiment["model_file"], meta["task"], settings["learning_rate"])
+        metrics = _given_model_metrics(model, train, test, settings["batch_size"])
+    else:
+        model = build_model(experiment["model"], meta["input_shapes"], meta["task"], meta["classes"])
+        compile_for(model, meta["task"], settings["learning_rate"])
+        metrics = train_baseline(model, train, test, settings["epochs"], settings["batch_size"], seed)
+    with atomic_path(model_path) as tmp:
+        model.save(tmp)
+    write_json(dict(metrics, task=meta["task"], weights=int(model.count_params())), metrics_path)
+
+
+def _given_model_metrics(model, train, test, batch_size):
+    from .compression.retrain import evaluate
+    metric, test_value = evaluate(model, test, batch_size)
+    return {"metric": metric, "test": test_value, "train": evaluate(model, train, batch_size)[1],
+            "epochs": 0, "seconds": 0.0}
+
+
+def compress_job(run, experiment, seed, model_path, data_path, meta_path, out):
+    """Compress and retrain one run; an invalid parameter point is recorded as status "failed"."""
+    import keras
+
+    from .compression import compress
+    meta, settings = read_json(meta_path), experiment["retrain"]
+    record = run_identity(run, experiment, meta["task"])
+    model = keras.saving.load_model(model_path)
+    method, params = run.compress_args()
+    start = time.perf_counter()
+    try:
+        res = compress(model, method, run.layers, params, train=load_split(data_path, "train"),
+                       test=load_split(data_path, "test"), epochs=settings["epochs"],
+                       batch_size=settings["batch_size"], lr_cumulative=settings["lr_cumulative"],
+                       optimizer=keras.optimizers.SGD(settings["learning_rate"], momentum=0.9, nesterov=True),
+                       patience=settings["patience"], seed=seed)
+    except ValueError as error:
+        print(f"run {run.path} failed: {error}")
+        _write_failed(out, dict(record, status="failed", error=str(error)))
+        return
+    record.update(status="ok", error=None, metric=res.metric, baseline=res.before,
+                  after_compress=res.after_compress, after_retrain=res.after_retrain,
+                  history=res.history, epochs=len(res.history["train"]),
+                  seconds=time.perf_counter() - start, layers=[_layer_record(r) for r in res.layers])
+    print(f"{run.path}: {res.metric} {res.before:.4f} -> {res.after_compress:.4f} -> {res.after_retrain:.4f}")
+    with atomic_path(out["model"]) as tmp:
+        res.model.save(tmp)
+    with atomic_path(out["npz"]) as tmp:
+        np.savez(tmp, **_layer_arrays(res.layers))
+    write_json(record, out["metrics"])
+
+
+def run_identity(run, experiment, task):
+    """The fields that name a run in every file it produces."""
+    return {"experiment": run.experiment, "model": experiment["model"], "dataset": experiment["dataset"],
+            "task": task, "higher_is_better": HIGHER_IS_BETTER[task], "layers_selection": run.layers,
+            "method": run.method, "params": run.params, "param_path": run.param_path,
+            "config": run.config_label}
+
+
+def _write_failed(out, record):
+    """Failed runs keep their outputs' names: an empty npz and model file, the reason in metrics."""
+    with atomic_path(out["npz"]) as tmp:
+        np.savez(tmp)
+    with atomic_path(out["model"]) as tmp:
+        open(tmp, "w").close()
+    write_json(record, out["metrics"])
+
+
+def _layer_record(record):
+    return {"name": record.name, "kind": record.kind, "method": record.method, "shape": list(record.shape),
+            "zeroed": record.zeroed, "values": record.info.get("values"), "rank": record.info.get("rank"),
+            "zero_fraction": float(np.mean(record.kernel == 0))}
+
+
+def _layer_arrays(records):
+    arrays = {}
+    for record in records:
+        arrays[f"{record.name}:kernel"] = record.kernel
+        if record.factors is not None:
+            arrays[f"{record.name}:us"], arrays[f"{record.name}:v"] = record.factors
+    return arrays
+
+
+def encode_job(model_path, npz_path, metrics_path, data_path, timing, threads, out_path):
+    """Encode one run (a failed run passes through) with ``threads`` numba threads."""
+    import numba
+
+    from .encoding import encode_run
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    metrics = read_json(metrics_path)
+    encoding = encode_run(model_path, npz_path, metrics, data_path, timing["timing_repeats"],
+                          timing["timing_budget_s"])
+    print(f"{metrics['experiment']}/{metrics['layers_selection']}/{metrics['method']}/{metrics['param_path']}: "
+          f"{encoding['status']}, psi {encoding.get('psi', {}).get('network', {}).get('choice', 'n/a')}")
+    write_json(encoding, out_path)
+
+
+def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_path):
+    """Encode every kernel of the uncompressed baseline."""
+    import numba
+
+    from .encoding import encode_baseline
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    encoding = encode_baseline(model_path, data_path, read_json(meta_path)["task"], timing["timing_repeats"],
+                               timing["timing_budget_s"])
+    write_json(encoding, out_path)

@@ -1,0 +1,15 @@
+"""Model builders by name, and loading a model file you bring yourself."""
+from .vgg import vgg_mini
+
+MODELS = {"vgg_mini": vgg_mini}
+
+
+def build_model(name, input_shapes, task, classes):
+    """A fresh, uncompiled model ``name`` for the dataset's inputs and task."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}, "
+                         f"or give the experiment a model_file")
+    return MODELS[name](input_shapes, task, classes)
+
+
+__all__ = ["MODELS", "build_model"]

@@ -1,0 +1,173 @@
+"""Flatten the per-run JSON and benchmark files into the workflow's tables.
+
+summary: one row per run and one per experiment's baseline (method "baseline");
+matmul: one row per dense layer x format x batch size; history: one row per epoch.
+"""
+import csv
+
+import pandas as pd
+
+from .atomic import read_json, write_csv, write_text
+from .formats import FORMATS
+
+KINDS = ("dense", "conv")
+SUMMARY_COLUMNS = (
+    "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method", "config",
+    "params", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_entropy",
+    *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "values",
+    "inference_metric", "inference_equal", "epochs", "seconds_compress", "seconds_encode", "wall_s",
+    "max_rss_mb")
+RUN_ID = ("experiment", "layers", "method", "params")
+MATMUL_COLUMNS = (*RUN_ID, "layer", "format", "b", "zero_fraction", "ratio_numpy", "ratio_scipy")
+HISTORY_COLUMNS = (*RUN_ID, "epoch", "train", "test")
+
+
+def metric_label(task, metric):
+    """The metric's name in the tables: the loss of a regression model is its MSE."""
+    return "mse" if task == "regression" and metric in (None, "loss") else metric or "accuracy"
+
+
+def read_benchmark(path):
+    """(wall seconds, peak resident MB) from a Snakemake ``benchmark:`` file."""
+    with open(path, newline="") as f:
+        row = next(csv.DictReader(f, delimiter="\t"))
+    rss = row.get("max_rss", "NA")
+    return float(row["s"]), float(rss) if rss not in ("NA", "-", "") else float("nan")
+
+
+def run_row(metrics, encoding, compress_benchmark, encode_benchmark):
+    """The summary row of one compression run."""
+    row = {"experiment": metrics["experiment"], "model": metrics["model"], "dataset": metrics["dataset"],
+           "task": metrics["task"], "metric": metric_label(metrics["task"], metrics.get("metric")),
+           "higher_is_better": metrics["higher_is_better"], "layers": metrics["layers_selection"],
+           "method": metrics["method"], "config": metrics["config"], "params": metrics["param_path"],
+           "status": metrics["status"], "error": metrics.get("error") or ""}
+    (compress_s, compress_rss), (encode_s, encode_rss) = compress_benchmark, encode_benchmark
+    row.update(wall_s=compress_s + encode_s, max_rss_mb=max(compress_rss, encode_rss))
+    if metrics["status"] != "ok":
+        return row
+    sign = 1 if metrics["higher_is_better"] else -1
+    row.update(baseline=metrics["baseline"], after_compress=metrics["after_compress"],
+               after_retrain=metrics["after_retrain"], delta=sign * (metrics["after_retrain"] - metrics["baseline"]),
+               epochs=metrics["epochs"], seconds_compress=metrics["seconds"], seconds_encode=encoding["seconds"],
+               values=_values(metrics["layers"]))
+    row.update(_psi(encoding, [kind for kind in KINDS if kind in encoding["weights"]]))
+    row.update(_inference(encoding))
+    return row
+
+
+def baseline_row(experiment, metrics, encoding, dataset, model):
+    """The summary row of an experiment's uncompressed network: psi 1 by definition."""
+    row = {"experiment": experiment, "model": model, "dataset": dataset, "task": metrics["task"],
+           "metric": metric_label(metrics["task"], metrics["metric"]),
+           "higher_is_better": metrics["task"] == "classification", "layers": "", "method": "baseline",
+           "config": "", "params": "", "status": "ok", "error": "", "baseline": metrics["test"],
+           "after_compress": metrics["test"], "after_retrain": metrics["test"], "delta": 0.0,
+           "epochs": metrics["epochs"], "seconds_compress": metrics["seconds"],
+           "seconds_encode": encoding["seconds"]}
+    row.update(_psi(encoding, [kind for kind in KINDS if kind in encoding["weights"]]))
+    row.update(psi=1.0, psi_network=1.0)
+    return row
+
+
+def _values(layers):
+    """Distinct nonzero values of the shared codebook(s), e.g. "32" or "16/8" for conv/dense."""
+    counts = []
+    for kind in KINDS:
+        values = {layer["values"] for layer in layers if layer["kind"] == kind and layer.get("values")}
+        counts += [str(v) for v in sorted(values)]
+    return "/".join(counts)
+
+
+def _psi(encoding, kinds):
+    """psi of the given groups together (study's choice, entropy bound, each format), and per group."""
+    weights = 4 * sum(encoding["weights"][kind] for kind in kinds)
+    psi = {f"psi_{key}": sum(encoding["bytes"][kind][key] for kind in kinds) / weights
+           for key in (*FORMATS, "entropy", "choice")}
+    psi["psi"] = psi.pop("psi_choice")
+    for kind in KINDS:
+        psi[f"psi_{kind}_layers"] = encoding["psi"][kind]["choice"] if kind in encoding["psi"] else None
+    psi["psi_network"] = encoding["psi"]["network"]["choice"]
+    return psi
+
+
+def _inference(encoding):
+    """The metric computed from the sHAM encoding, and whether HAM and sHAM match the decoded one."""
+    entries = encoding.get("inference") or []
+    if not entries:
+        return {"inference_metric": None, "inference_equal": None}
+    sham = next(entry for entry in entries if entry["format"] == "sham")
+    return {"inference_metric": sham["metric"], "inference_equal": all(entry["equal"] for entry in entries)}
+
+
+def matmul_rows(identity, encoding):
+    """One row per dense layer x format x batch size: time ratios against numpy and scipy."""
+    rows = []
+    for layer in encoding.get("matmul") or []:
+        for name, times in layer["formats"].items():
+            for b in (1, 64):
+                rows.append({**identity, "layer": layer["name"], "format": name, "b": b,
+                             "zero_fraction": layer["zero_fraction"],
+                             "ratio_numpy": times[f"ratio_b{b}_dense"], "ratio_scipy": times[f"ratio_b{b}_scipy"]})
+    return rows
+
+
+def history_rows(identity, metrics):
+    """One row per retraining epoch: the train and test metric."""
+    history = metrics.get("history") or {"train": [], "test": []}
+    tests = history.get("test") or [None] * len(history["train"])
+    return [{**identity, "epoch": epoch, "train": train, "test": test}
+            for epoch, (train, test) in enumerate(zip(history["train"], tests), start=1)]
+
+
+def tables(inputs, experiments):
+    """(summary, matmul, history) DataFrames from the aggregate rule's input files.
+
+    experiments: {name: {"model": ..., "dataset": ...}} in the order of the baseline inputs.
+    """
+    summary, matmul, history = [], [], []
+    runs = zip(inputs["metrics"], inputs["encodings"], inputs["compress_benchmarks"], inputs["encode_benchmarks"])
+    for metrics_path, encoding_path, compress_bench, encode_bench in runs:
+        metrics, encoding = read_json(metrics_path), read_json(encoding_path)
+        summary.append(run_row(metrics, encoding, read_benchmark(compress_bench), read_benchmark(encode_bench)))
+        identity = {key: summary[-1][key] for key in RUN_ID}
+        if metrics["status"] == "ok":
+            matmul += matmul_rows(identity, encoding)
+            history += history_rows(identity, metrics)
+    for (name, experiment), metrics_path, encoding_path in zip(experiments.items(), inputs["baselines"],
+                                                               inputs["baseline_encodings"]):
+        encoding = read_json(encoding_path)
+        summary.append(baseline_row(name, read_json(metrics_path), encoding, experiment["dataset"],
+                                    experiment["model"]))
+        matmul += matmul_rows({"experiment": name, "layers": "", "method": "baseline", "params": ""}, encoding)
+    return (pd.DataFrame(summary, columns=SUMMARY_COLUMNS), pd.DataFrame(matmul, columns=MATMUL_COLUMNS),
+            pd.DataFrame(history, columns=HISTORY_COLUMNS))
+
+
+def aggregate_job(inputs, outputs, experiments):
+    """Write every table of the aggregate rule."""
+    from . import aggregate
+    summary, matmul, history = tables(inputs, experiments)
+    write_csv(summary, outputs["summary"])
+    write_csv(matmul, outputs["matmul"])
+    write_csv(history, outputs["history"])
+    best, failed = aggregate.best_table(summary), aggregate.failed_runs(summary)
+    aggregate.write_best(best, outputs["best_csv"], outputs["best_md"], outputs["best_tex"], failed=failed)
+    write_text(outputs["recommendation"], aggregate.recommendation(summary, best))
+    comparison = aggregate.paper_comparison(best, summary, inputs["reference"])
+    aggregate.write_paper_comparison(comparison, outputs["comparison_csv"], outputs["comparison_md"],
+                                     list(experiments), failed=failed)
+    print(f"{len(summary)} rows ({int((summary.status == 'failed').sum())} failed runs), "
+          f"{len(best)} best selections")
+
+
+def plots_job(inputs, outputs):
+    """Draw every plot of the plots rule from the tables (each output is a [png, svg] pair)."""
+    from . import plots
+    summary, best = pd.read_csv(inputs["summary"]), pd.read_csv(inputs["best"])
+    stem = {name: str(files[0])[:-len(".png")] for name, files in outputs.items()}
+    plots.psi_vs_performance(summary, stem["psi_vs_performance"])
+    plots.paired_bars(best, "best_perf", stem["best_perf"])
+    plots.paired_bars(best, "best_space", stem["best_space"])
+    plots.matmul_ratios(pd.read_csv(inputs["matmul"]), stem["matmul_ratios"])
+    plots.retraining_curves(pd.read_csv(inputs["history"]), summary, stem["retraining_curves"])

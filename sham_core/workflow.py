@@ -1,0 +1,137 @@
+"""The workflow's grid: experiments x layer selections x methods x parameter points, as runs.
+
+A run's output folder is ``results/runs/{experiment}/{layers}/{method}/{params}``, where
+``params`` is a readable path such as ``p~90/k~32`` (``conv.k~32/dense.p~90`` for "both"
+runs, whose method is ``conv_method+dense_method``). Rules look runs up by that path, so
+no value is ever parsed back from a file name.
+"""
+import itertools
+from dataclasses import dataclass, field
+
+from .compression.methods import METHODS, check_params
+
+
+@dataclass(frozen=True)
+class Run:
+    """One compression job: what to compress in which experiment, with which parameters."""
+
+    experiment: str
+    layers: str
+    method: str
+    params: dict = field(hash=False)
+
+    @property
+    def param_path(self):
+        if self.layers == "both":
+            return "/".join(f"{kind}.{part}" for kind in ("conv", "dense")
+                            for part in _param_parts(self.params[kind]))
+        return "/".join(_param_parts(self.params))
+
+    @property
+    def path(self):
+        return f"{self.experiment}/{self.layers}/{self.method}/{self.param_path}"
+
+    @property
+    def config_label(self):
+        """The study's label: k, p-k, p or q; "conv k / dense p or q" for "both" runs."""
+        if self.layers == "both":
+            return f"{_label(self.params['conv'])}/{_label(self.params['dense']).split('-')[0]}"
+        return _label(self.params)
+
+    def compress_args(self):
+        """(method, params) as ``sham_core.compression.compress`` takes them."""
+        if self.layers == "both":
+            conv, dense = self.method.split("+")
+            return {"conv": conv, "dense": dense}, self.params
+        return self.method, self.params
+
+
+def _format(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _param_parts(params):
+    return [f"{key}~{_format(value)}" for key, value in params.items() if key != "lambdas"]
+
+
+def _label(params):
+    if "q" in params:
+        return _format(params["q"])
+    return "-".join(_format(params[key]) for key in ("p", "k") if key in params)
+
+
+def experiment_names(config):
+    """Names of the configured experiments, in order: ``name`` or ``{model}-{dataset}``."""
+    return [experiment_name(e) for e in config["experiments"]]
+
+
+def experiment_name(experiment):
+    return experiment.get("name") or f"{experiment['model']}-{experiment['dataset']}"
+
+
+def expand_grid(config):
+    """Every Run of the config, validated (ValueError naming the grid entry otherwise)."""
+    runs = []
+    for experiment in experiment_names(config):
+        for layers in ("dense", "conv"):
+            for method, grid in config["grid"].get(layers, {}).items():
+                for params in _points(method, grid, layers):
+                    runs.append(Run(experiment, layers, method, params))
+        for pair in config["grid"].get("both", []):
+            (conv_method, conv_grid), = pair["conv"].items()
+            (dense_method, dense_grid), = pair["dense"].items()
+            for conv, dense in itertools.product(_points(conv_method, conv_grid, "conv"),
+                                                 _points(dense_method, dense_grid, "dense")):
+                runs.append(Run(experiment, "both", f"{conv_method}+{dense_method}",
+                                {"conv": conv, "dense": dense}))
+    paths = [run.path for run in runs]
+    if len(set(paths)) != len(paths):
+        raise ValueError("the grid lists the same run twice; remove the duplicate values")
+    return runs
+
+
+def _points(method, grid, layers):
+    """The parameter points of one grid entry, e.g. {p: [50, 90], k: [32]} gives two."""
+    where = f"grid.{layers}.{method}"
+    if method not in METHODS:
+        raise ValueError(f"{where}: unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if layers not in METHODS[method].kinds:
+        raise ValueError(f"{where}: {method} applies to {', '.join(METHODS[method].kinds)} layers only")
+    keys = [key for key in grid if key != "lambdas"]
+    points = []
+    for values in itertools.product(*(_as_list(grid[key]) for key in keys)):
+        params = dict(zip(keys, values))
+        if "lambdas" in grid:
+            params["lambdas"] = grid["lambdas"]
+        try:
+            points.append(check_params(METHODS[method], params))
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+    return [_restore_ints(point) for point in points]
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _restore_ints(params):
+    """check_params gives floats for p, sr, rr; keep whole p readable in paths (90, not 90.0)."""
+    return {key: int(value) if key == "p" and float(value).is_integer() else value
+            for key, value in params.items()}
+
+
+def runs_by_path(config):
+    """{run.path: run} for the rules' lookups."""
+    return {run.path: run for run in expand_grid(config)}
+
+
+def experiment_config(config, name):
+    """The experiment entry called ``name``, with its dataset entry under "dataset_config"."""
+    for experiment in config["experiments"]:
+        if experiment_name(experiment) == name:
+            dataset = config["datasets"].get(experiment["dataset"])
+            if dataset is None:
+                raise ValueError(f"experiment {name!r} names dataset {experiment['dataset']!r}, "
+                                 f"which is not under datasets:")
+            return dict(experiment, dataset_config=dataset)
+    raise ValueError(f"no experiment called {name!r}")

@@ -1,0 +1,112 @@
+"""The workflow's config: schema validation, grid expansion, and dry runs listing the jobs."""
+import copy
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from sham_core.workflow import Run, expand_grid
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = str(ROOT / "config" / "schema.yaml")
+
+
+def load(name):
+    config = yaml.safe_load((ROOT / "config" / name).read_text())
+    validate(config, SCHEMA)
+    return config
+
+
+def test_default_grid_has_every_method_on_dense_and_conv_and_some_pairs():
+    runs = expand_grid(load("config.yaml"))
+    by_layers = Counter(run.layers for run in runs)
+    assert by_layers["dense"] == 10 and by_layers["conv"] == 9 and by_layers["both"] >= 2
+    assert len(runs) * 2 + 6 <= 60
+
+
+def test_paths_are_readable_and_unique():
+    run = Run("vgg_mini-digits", "dense", "pr_uq", {"p": 90, "k": 32})
+    assert run.path == "vgg_mini-digits/dense/pr_uq/p~90/k~32" and run.config_label == "90-32"
+    both = Run("e", "both", "cws+slr", {"conv": {"k": 64}, "dense": {"q": 16, "sr": 0.5, "rr": 0.25}})
+    assert both.param_path == "conv.k~64/dense.q~16/dense.sr~0.5/dense.rr~0.25"
+    assert both.config_label == "64/16"
+    assert both.compress_args() == ({"conv": "cws", "dense": "slr"}, both.params)
+
+
+def test_lists_expand_to_their_product():
+    config = load("config.yaml")
+    config["grid"] = {"dense": {"pr_cws": {"p": [50, 90.0], "k": [2, 32]}}}
+    paths = [run.path for run in expand_grid(config)]
+    assert paths == [f"vgg_mini-digits/dense/pr_cws/p~{p}/k~{k}" for p in (50, 90) for k in (2, 32)]
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda c: c["experiments"][0]["train"].update(epochss=3), "'epochss' was unexpected"),
+    (lambda c: c["grid"]["dense"].update(prune={"p": [3]}), "'prune' was unexpected"),
+    (lambda c: c["grid"]["dense"].update(cws={"k": "many"}), "'many'"),
+    (lambda c: c.update(seeds=3), "'seeds' was unexpected"),
+])
+def test_schema_names_the_bad_key(edit, message):
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    edit(config)
+    with pytest.raises(Exception, match=message):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize("grid,message", [
+    ({"conv": {"slr": {"q": [4], "sr": [0.5], "rr": [0.5]}}}, "grid.conv.slr: slr applies to dense layers only"),
+    ({"dense": {"pr": {"p": [100]}}}, r"grid.dense.pr: p is a pruning percentile"),
+    ({"dense": {"cws": {"k": [0]}}}, "grid.dense.cws: k must be an integer >= 1"),
+    ({"dense": {"pr_cws": {"p": [90]}}}, "grid.dense.pr_cws: .*missing: k"),
+])
+def test_grid_values_are_checked_with_the_entry_named(grid, message):
+    config = load("config.yaml")
+    config["grid"] = grid
+    with pytest.raises(ValueError, match=message):
+        expand_grid(config)
+
+
+def dry_run(*args, cwd=ROOT):
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--quiet", "rules",
+                          "-s", str(ROOT / "Snakefile"), *args], cwd=cwd, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout + run.stderr
+
+
+def job_counts(output):
+    counts = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_dry_run_of_the_default_config_lists_every_job(tmp_path):
+    runs = len(expand_grid(load("config.yaml")))
+    counts = job_counts(dry_run("-d", str(tmp_path)))
+    assert counts == {"all": 1, "data": 1, "train_baseline": 1, "compress": runs, "encode": runs,
+                      "encode_baseline": 1, "aggregate": 1, "plots": 1}
+
+
+def test_a_configfile_replaces_the_default_grid(tmp_path):
+    runs = len(expand_grid(load("test.yaml")))
+    counts = job_counts(dry_run("-d", str(tmp_path), "--configfile", str(ROOT / "config" / "test.yaml")))
+    assert counts["compress"] == runs < len(expand_grid(load("config.yaml")))
+
+
+def test_a_bad_config_fails_the_dry_run_naming_the_key(tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    config["experiments"][0]["retrain"] = {"epoch": 1}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "-s", str(ROOT / "Snakefile"),
+                          "-d", str(tmp_path), "--configfile", str(path)], capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert "'epoch' was unexpected" in run.stdout + run.stderr

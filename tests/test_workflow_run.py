@@ -1,0 +1,91 @@
+"""The workflow end to end on config/test.yaml, and on a model and dataset brought by the user."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def snakemake(workdir, configfile, *targets):
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "-s", str(ROOT / "Snakefile"),
+                          "-d", str(workdir), "--configfile", str(configfile), *targets],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-6000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake(workdir, ROOT / "config" / "test.yaml")
+    return workdir
+
+
+def test_summary_has_every_run_with_plausible_values(tiny_run):
+    summary = pd.read_csv(tiny_run / "results" / "tables" / "summary.csv")
+    runs = summary[summary.method != "baseline"]
+    assert len(runs) == 4
+    ok = runs[runs.status == "ok"]
+    assert len(ok) == 3
+    assert ok.psi.between(0, 1.2, inclusive="right").all()
+    assert ok.psi_network.between(0, 1.2, inclusive="right").all()
+    assert ok.after_retrain.between(0, 1).all() and ok.baseline.between(0, 1).all()
+    assert ok.inference_equal.all()
+    assert (ok.inference_metric == ok.after_retrain).all() or np.allclose(ok.inference_metric, ok.after_retrain)
+    assert (ok.seconds_compress > 0).all() and (ok.max_rss_mb > 0).all()
+    slr = ok[ok.method == "cws+slr"].iloc[0]
+    assert slr.psi < 0.5, "slr is measured on its factors, not on their product"
+
+
+def test_failed_run_is_recorded_and_listed(tiny_run):
+    summary = pd.read_csv(tiny_run / "results" / "tables" / "summary.csv")
+    failed = summary[summary.status == "failed"]
+    assert list(failed.method) == ["cws"] and "exceeds" in failed.error.iloc[0]
+    metrics = json.loads(next((tiny_run / "results" / "runs").glob("*/dense/cws/*/metrics.json")).read_text())
+    assert metrics["status"] == "failed"
+    assert "failed" in (tiny_run / "results" / "tables" / "best.md").read_text().lower()
+
+
+def test_tables_and_plots_exist(tiny_run):
+    tables = tiny_run / "results" / "tables"
+    for name in ("best.csv", "best.md", "best.tex", "recommendation.md", "paper_comparison.md", "matmul.csv",
+                 "history.csv"):
+        assert (tables / name).stat().st_size > 0, name
+    assert "no published counterpart" in (tables / "paper_comparison.md").read_text()
+    for png in ("psi_vs_performance", "best_perf", "best_space", "matmul_ratios", "retraining_curves"):
+        assert (tiny_run / "results" / "plots" / f"{png}.png").stat().st_size > 1000
+        assert (tiny_run / "results" / "plots" / f"{png}.svg").exists()
+
+
+def test_a_second_run_has_nothing_to_do(tiny_run):
+    run = snakemake(tiny_run, ROOT / "config" / "test.yaml", "-n")
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_bring_your_own_model_and_npz_dataset(tmp_path):
+    import keras
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 6), dtype=np.float32)
+    y = (x.sum(axis=1, keepdims=True) - 3).astype(np.float32)
+    np.savez(tmp_path / "mine.npz", x_train=x[:150], y_train=y[:150], x_test=x[150:], y_test=y[150:])
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(32, activation="relu", name="h"),
+                              keras.layers.Dense(1, name="out")])
+    model.compile("adam", "mse")
+    model.fit(x, y, epochs=5, verbose=0)
+    model.save(tmp_path / "mine.keras")
+    config = {"datasets": {"mine": {"source": "npz", "path": str(tmp_path / "mine.npz"), "task": "regression"}},
+              "experiments": [{"model": "mynet", "model_file": str(tmp_path / "mine.keras"), "dataset": "mine",
+                               "retrain": {"epochs": 1}}],
+              "grid": {"dense": {"pr_cws": {"p": [50], "k": [4]}}}, "encode": {"timing_repeats": 3}}
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(config))
+    snakemake(tmp_path, tmp_path / "mine.yaml", "results/tables/summary.csv")
+    summary = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")
+    run = summary[summary.method == "pr_cws"].iloc[0]
+    assert run.status == "ok" and run.experiment == "mynet-mine" and run.metric == "mse"
+    assert run.inference_equal and 0 < run.psi < 1

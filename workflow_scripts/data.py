@@ -1,0 +1,9 @@
+"""Prepare one dataset: results/data/{dataset}/data.npz and meta.json."""
+import os
+
+from sham_core.jobs import data_job
+from sham_core.joblog import logging_to
+
+with logging_to(snakemake.log[0]):
+    data_job(snakemake.wildcards.dataset, snakemake.params.config, snakemake.params.seed,
+             os.path.dirname(snakemake.output.data))

@@ -1,0 +1,6 @@
+"""Draw the plots from the tables."""
+from sham_core.joblog import logging_to
+from sham_core.summary import plots_job
+
+with logging_to(snakemake.log[0]):
+    plots_job(dict(snakemake.input.items()), dict(snakemake.output.items()))
