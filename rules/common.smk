@@ -28,8 +28,9 @@ def run_of(wildcards):
     return RUNS[f"{wildcards.experiment}/{wildcards.layers}/{wildcards.method}/{wildcards.params}"]
 
 
-def experiment_of(wildcards):
-    return EXPERIMENTS[wildcards.experiment]
+def experiment_of(*keys):
+    """Params: only these keys of the experiment, so that editing others reruns nothing here."""
+    return lambda wildcards: {key: EXPERIMENTS[wildcards.experiment].get(key) for key in keys}
 
 
 def dataset_files(wildcards):
@@ -39,3 +40,9 @@ def dataset_files(wildcards):
 
 def gpus(wildcards):
     return 1 if EXPERIMENTS[wildcards.experiment]["gpu"] else 0
+
+
+def plot(name, caption):
+    """Both files of a plot; the PNG goes into the report with its caption."""
+    return [report(f"results/plots/{name}.png", caption=f"../report/{caption}.rst", category="Plots"),
+            f"results/plots/{name}.svg"]

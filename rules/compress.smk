@@ -11,7 +11,7 @@ rule compress:
         metrics=f"{RUN}/metrics.json",
     params:
         run=run_of,
-        experiment=experiment_of,
+        experiment=experiment_of("model", "dataset", "retrain"),
         seed=config["seed"],
     resources:
         gpu=gpus,

@@ -11,7 +11,7 @@ rule encode:
         f"{RUN}/encoding.json",
     params:
         timing=config["encode"],
-    threads: workflow.cores
+    threads: lambda wildcards: workflow.cores
     log:
         "results/logs/encode/{experiment}/{layers}/{method}/{params}.log",
     benchmark:
@@ -28,7 +28,7 @@ rule encode_baseline:
         "results/models/{experiment}/encoding.json",
     params:
         timing=config["encode"],
-    threads: workflow.cores
+    threads: lambda wildcards: workflow.cores
     log:
         "results/logs/encode/{experiment}/baseline.log",
     benchmark:

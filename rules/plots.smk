@@ -1,9 +1,3 @@
-def plot(name, caption):
-    """Both files of a plot; the PNG goes into the report with its caption."""
-    return [report(f"results/plots/{name}.png", caption=f"../report/{caption}.rst", category="Plots"),
-            f"results/plots/{name}.svg"]
-
-
 rule plots:
     input:
         summary="results/tables/summary.csv",

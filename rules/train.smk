@@ -5,7 +5,7 @@ rule train_baseline:
         model="results/models/{experiment}/baseline.keras",
         metrics="results/models/{experiment}/metrics.json",
     params:
-        experiment=experiment_of,
+        experiment=experiment_of("model", "model_file", "train"),
         seed=config["seed"],
     resources:
         gpu=gpus,

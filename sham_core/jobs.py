@@ -58,7 +58,7 @@ def compress_job(run, experiment, seed, model_path, data_path, meta_path, out):
                        test=load_split(data_path, "test"), epochs=settings["epochs"],
                        batch_size=settings["batch_size"], lr_cumulative=settings["lr_cumulative"],
                        optimizer=keras.optimizers.SGD(settings["learning_rate"], momentum=0.9, nesterov=True),
-                       patience=settings["patience"], seed=seed)
+                       patience=settings["patience"], seed=seed, verbose=2)
     except ValueError as error:
         print(f"run {run.path} failed: {error}")
         _write_failed(out, dict(record, status="failed", error=str(error)))

@@ -26,7 +26,7 @@ class CompressionResult:
 
 
 def compress(model, method, layers, params, train=None, test=None, epochs=0, batch_size=128,
-             optimizer=None, lr_cumulative=1e-3, patience=0, seed=1):
+             optimizer=None, lr_cumulative=1e-3, patience=0, seed=1, verbose=0):
     """Compress ``model``'s selected kernels with ``method`` and retrain for ``epochs``.
 
     layers: "dense", "conv", or "both" (then ``method`` and ``params`` are dicts keyed by
@@ -34,6 +34,7 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     optimizer: for the retrained weights; default a fresh copy of the model's compiled one.
     lr_cumulative: the codebook's learning rate (see layers.py for the rule).
     patience: epochs without test improvement before stopping; 0 never stops early.
+    verbose: Keras' fit verbosity (2: one line per epoch).
     Only the selected layers (kernels, biases) are retrained; every other layer is frozen,
     and so are slr factorizations (the study does not retrain them).
     The input model is left untouched.
@@ -53,7 +54,7 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
         trainable = _retrainable(model, records, opt, lr_cumulative)
         retrain.compile_like(trainable, model, opt)
         _, after_compress = retrain.evaluate(trainable, test, batch_size)
-        history = retrain.fit(trainable, train, test, epochs, batch_size, patience, metric)
+        history = retrain.fit(trainable, train, test, epochs, batch_size, patience, metric, verbose)
         records = _read_back(trainable, records)
     compressed = _baked(model, records, trainable if retrained else None)
     _, after_retrain = retrain.evaluate(compressed, test, batch_size)

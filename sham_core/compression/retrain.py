@@ -54,7 +54,7 @@ def metric_name(scores):
     return names[0] if names else "loss"
 
 
-def fit(model, train, test, epochs, batch_size, patience, monitor):
+def fit(model, train, test, epochs, batch_size, patience, monitor, verbose=0):
     """Retrain with ``model.fit``; return per-epoch {"train": [...], "test": [...]} of the metric.
 
     With ``patience`` > 0 and test data, stop once the test metric ``monitor`` has not
@@ -65,7 +65,7 @@ def fit(model, train, test, epochs, batch_size, patience, monitor):
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_" + monitor, patience=patience, restore_best_weights=True))
     logs = model.fit(*train, validation_data=test, epochs=epochs, batch_size=batch_size,
-                     callbacks=callbacks, verbose=0).history
+                     callbacks=callbacks, verbose=verbose).history
     name = metric_name(logs)
     return {"train": [float(v) for v in logs[name]],
             "test": [float(v) for v in logs["val_" + name]] if test is not None else None}
