@@ -1,7 +1,7 @@
 # Config checks beyond the schema, and input functions. The logic lives in sham_core.workflow.
 import re
 
-from sham_core.workflow import experiment_config, experiment_names, runs_by_path
+from sham_core.workflow import canonical, experiment_config, experiment_names, runs_by_path
 
 try:
     RUNS = runs_by_path(config)
@@ -30,7 +30,7 @@ def run_of(wildcards):
 
 def experiment_of(*keys):
     """Params: only these keys of the experiment, so that editing others reruns nothing here."""
-    return lambda wildcards: {key: EXPERIMENTS[wildcards.experiment].get(key) for key in keys}
+    return lambda wildcards: canonical({key: EXPERIMENTS[wildcards.experiment].get(key) for key in keys})
 
 
 def dataset_files(wildcards):

@@ -3,7 +3,7 @@ rule data:
         data="results/data/{dataset}/data.npz",
         meta="results/data/{dataset}/meta.json",
     params:
-        config=lambda wildcards: config["datasets"][wildcards.dataset],
+        config=lambda wildcards: canonical(config["datasets"][wildcards.dataset]),
         seed=config["seed"],
     log:
         "results/logs/data/{dataset}.log",

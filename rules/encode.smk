@@ -10,7 +10,7 @@ rule encode:
     output:
         f"{RUN}/encoding.json",
     params:
-        timing=config["encode"],
+        timing=canonical(config["encode"]),
     threads: lambda wildcards: workflow.cores
     log:
         "results/logs/encode/{experiment}/{layers}/{method}/{params}.log",
@@ -27,7 +27,7 @@ rule encode_baseline:
     output:
         "results/models/{experiment}/encoding.json",
     params:
-        timing=config["encode"],
+        timing=canonical(config["encode"]),
     threads: lambda wildcards: workflow.cores
     log:
         "results/logs/encode/{experiment}/baseline.log",

@@ -50,8 +50,12 @@ def _format(value):
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+PARAM_ORDER = ("p", "k", "q", "sr", "rr")
+
+
 def _param_parts(params):
-    return [f"{key}~{_format(value)}" for key, value in params.items() if key != "lambdas"]
+    """key~value parts in a fixed key order, so that a path does not depend on the YAML's order."""
+    return [f"{key}~{_format(params[key])}" for key in PARAM_ORDER if key in params]
 
 
 def _label(params):
@@ -107,7 +111,7 @@ def _points(method, grid, layers):
             points.append(check_params(METHODS[method], params))
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
-    return [_restore_ints(point) for point in points]
+    return [canonical(_restore_ints(point)) for point in points]
 
 
 def _as_list(value):
@@ -118,6 +122,15 @@ def _restore_ints(params):
     """check_params gives floats for p, sr, rr; keep whole p readable in paths (90, not 90.0)."""
     return {key: int(value) if key == "p" and float(value).is_integer() else value
             for key, value in params.items()}
+
+
+def canonical(value):
+    """``value`` with every dict's keys sorted: rule params compare equal whatever the YAML's order."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
 
 
 def runs_by_path(config):

@@ -110,3 +110,13 @@ def test_a_bad_config_fails_the_dry_run_naming_the_key(tmp_path):
                           "-d", str(tmp_path), "--configfile", str(path)], capture_output=True, text=True, timeout=300)
     assert run.returncode != 0
     assert "'epoch' was unexpected" in run.stdout + run.stderr
+
+
+def test_defaults_are_filled_inside_each_experiment():
+    config = {"datasets": {"d": {"source": "sklearn_digits"}}, "grid": {},
+              "experiments": [{"model": "vgg_mini", "dataset": "d"}, {"model": "vgg_mini", "dataset": "d", "name": "b"}]}
+    validate(config, SCHEMA)
+    for experiment in config["experiments"]:
+        assert experiment["train"]["epochs"] == 30 and experiment["retrain"]["lr_cumulative"] == 1e-4
+        assert experiment["gpu"] is False
+    assert config["datasets"]["d"]["test_fraction"] == 0.25 and config["encode"]["timing_repeats"] == 7

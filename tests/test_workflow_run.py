@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def snakemake(workdir, configfile, *targets):
     run = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "-s", str(ROOT / "Snakefile"),
-                          "-d", str(workdir), "--configfile", str(configfile), *targets],
+                          "-d", str(workdir), *targets, "--configfile", str(configfile)],
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-6000:]
     return run
