@@ -20,8 +20,11 @@ def data_job(name, dataset_config, seed, out_dir):
 
 def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
     """Train the experiment's baseline (or load its model_file) and save it with its metrics."""
+    import keras
+
     from .models import build_model
     from .training import compile_for, load_model_file, train_baseline
+    keras.utils.set_random_seed(seed)  # before the model's weights are initialised
     meta, settings = read_json(meta_path), experiment["train"]
     train, test = load_split(data_path, "train"), load_split(data_path, "test")
     if experiment.get("model_file"):

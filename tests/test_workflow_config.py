@@ -117,6 +117,6 @@ def test_defaults_are_filled_inside_each_experiment():
               "experiments": [{"model": "vgg_mini", "dataset": "d"}, {"model": "vgg_mini", "dataset": "d", "name": "b"}]}
     validate(config, SCHEMA)
     for experiment in config["experiments"]:
-        assert experiment["train"]["epochs"] == 30 and experiment["retrain"]["lr_cumulative"] == 1e-4
+        assert experiment["train"]["epochs"] == 30 and experiment["retrain"]["lr_cumulative"] == 1e-6
         assert experiment["gpu"] is False
     assert config["datasets"]["d"]["test_fraction"] == 0.25 and config["encode"]["timing_repeats"] == 7
