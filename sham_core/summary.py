@@ -18,7 +18,8 @@ SUMMARY_COLUMNS = (
     "inference_metric", "inference_equal", "epochs", "seconds_compress", "seconds_encode", "wall_s",
     "max_rss_mb")
 RUN_ID = ("experiment", "layers", "method", "params")
-MATMUL_COLUMNS = (*RUN_ID, "layer", "format", "b", "zero_fraction", "ratio_numpy", "ratio_scipy")
+MATMUL_COLUMNS = (*RUN_ID, "layer", "format", "b", "zero_fraction", "ratio_numpy", "ratio_scipy", "cpu",
+                  "threads")
 HISTORY_COLUMNS = (*RUN_ID, "epoch", "train", "test")
 
 
@@ -101,14 +102,17 @@ def _inference(encoding):
 
 
 def matmul_rows(identity, encoding):
-    """One row per dense layer x format x batch size: time ratios against numpy and scipy."""
+    """One row per dense layer x format x batch size: time ratios against numpy and scipy, and where."""
+    machine = encoding.get("machine") or {}
+    where = {"cpu": machine.get("cpu"), "threads": machine.get("numba_threads")}
     rows = []
     for layer in encoding.get("matmul") or []:
         for name, times in layer["formats"].items():
             for b in (1, 64):
                 rows.append({**identity, "layer": layer["name"], "format": name, "b": b,
                              "zero_fraction": layer["zero_fraction"],
-                             "ratio_numpy": times[f"ratio_b{b}_dense"], "ratio_scipy": times[f"ratio_b{b}_scipy"]})
+                             "ratio_numpy": times[f"ratio_b{b}_dense"], "ratio_scipy": times[f"ratio_b{b}_scipy"],
+                             **where})
     return rows
 
 

@@ -1,0 +1,55 @@
+"""Flattening per-run JSON into summary rows: psi over the compressed groups, failed runs, labels."""
+import pytest
+
+from sham_core.formats import FORMATS
+from sham_core.summary import history_rows, matmul_rows, metric_label, run_row
+
+IDENTITY = {"experiment": "m-d", "model": "m", "dataset": "d", "task": "regression", "higher_is_better": False,
+            "layers_selection": "both", "method": "cws+pr_cws", "config": "16/90",
+            "param_path": "conv.k~16/dense.p~90/dense.k~8"}
+
+
+def group_bytes(scale):
+    return {**{name: 100 * scale for name in FORMATS}, "choice": 10 * scale, "entropy": 5 * scale}
+
+
+def encoding():
+    return {"status": "ok", "seconds": 2.0, "weights": {"dense": 100, "conv": 50, "network": 200},
+            "bytes": {"dense": group_bytes(2), "conv": group_bytes(1), "network": group_bytes(4)},
+            "psi": {"dense": {"choice": 0.05}, "conv": {"choice": 0.05}, "network": {"choice": 0.3}},
+            "inference": [{"format": "sham", "metric": 0.5, "equal": True},
+                          {"format": "ham", "metric": 0.5, "equal": True}],
+            "matmul": [{"name": "fc1", "zero_fraction": 0.9, "formats": {"sham": {
+                "ratio_b1_dense": 0.5, "ratio_b64_dense": 2.0, "ratio_b1_scipy": 1.5, "ratio_b64_scipy": 3.0}}}],
+            "machine": {"cpu": "x", "numba_threads": 2}}
+
+
+def test_psi_covers_the_compressed_groups_together():
+    metrics = {**IDENTITY, "status": "ok", "metric": "loss", "baseline": 0.40, "after_compress": 0.6,
+               "after_retrain": 0.45, "epochs": 3, "seconds": 9.0, "history": {"train": [1], "test": [2]},
+               "layers": [{"kind": "dense", "values": 8}, {"kind": "conv", "values": 16}]}
+    row = run_row(metrics, encoding(), (10.0, 500.0), (3.0, 700.0))
+    assert row["psi"] == pytest.approx(30 / 600) and row["psi_entropy"] == pytest.approx(15 / 600)
+    assert row["psi_sham"] == pytest.approx(300 / 600)
+    assert row["psi_network"] == 0.3 and row["psi_dense_layers"] == 0.05
+    assert row["delta"] == pytest.approx(-0.05), "lower is better for MSE"
+    assert row["metric"] == "mse" and row["values"] == "8/16"
+    assert row["inference_metric"] == 0.5 and row["inference_equal"] is True
+    assert row["wall_s"] == 13.0 and row["max_rss_mb"] == 700.0
+
+
+def test_a_failed_run_keeps_its_identity_and_error():
+    row = run_row({**IDENTITY, "status": "failed", "error": "k too large"}, {"status": "failed"},
+                  (1.0, 100.0), (0.5, 90.0))
+    assert row["status"] == "failed" and row["error"] == "k too large" and "psi" not in row
+
+
+def test_matmul_and_history_rows():
+    identity = {"experiment": "m-d", "layers": "dense", "method": "cws", "params": "k~8"}
+    rows = matmul_rows(identity, encoding())
+    assert [(r["b"], r["ratio_numpy"], r["cpu"]) for r in rows] == [(1, 0.5, "x"), (64, 2.0, "x")]
+    assert history_rows(identity, {"history": {"train": [0.1, 0.2], "test": None}})[1]["epoch"] == 2
+
+
+def test_metric_label():
+    assert metric_label("regression", "loss") == "mse" and metric_label("classification", "accuracy") == "accuracy"
