@@ -32,3 +32,21 @@ def load_split(path, split):
             raise ValueError(f"{path} has neither x_{split} nor x_{split}_0, x_{split}_1, ...; "
                              f"found {', '.join(sorted(keys))}")
         return x, data[f"y_{split}"]
+
+
+def hold_out(data, fraction, seed):
+    """(fit part, validation part) of ``data = (x, y)``, the latter a seeded ``fraction``; (data, None) for 0."""
+    if not fraction:
+        return data, None
+    n = len(data[1])
+    n_validation = round(fraction * n)
+    if not 0 < n_validation < n:
+        raise ValueError(f"validation_fraction {fraction} of {n} training samples leaves no validation or no "
+                         f"training sample; change validation_fraction")
+    order = np.random.default_rng(seed).permutation(n)
+    return _take(data, order[n_validation:]), _take(data, order[:n_validation])
+
+
+def _take(data, index):
+    x, y = data
+    return ([part[index] for part in x] if isinstance(x, (list, tuple)) else x[index]), y[index]

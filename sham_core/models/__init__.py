@@ -1,7 +1,8 @@
 """Model builders by name, and loading a model file you bring yourself."""
-from .vgg import vgg_mini
+from .deepdta import deepdta
+from .vgg import vgg19, vgg_mini
 
-MODELS = {"vgg_mini": vgg_mini}
+MODELS = {"vgg_mini": vgg_mini, "vgg19": vgg19, "deepdta": deepdta}
 
 
 def build_model(name, input_shapes, task, classes):
