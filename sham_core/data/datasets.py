@@ -1,19 +1,30 @@
 """Dataset sources: each returns arrays and a task; ``prepare`` splits and stores them.
 
+A source is called as ``source(config, seed, raw_dir)``; ``raw_dir`` is the folder that
+``fetch.fetch()`` filled for the downloaded datasets, and None for the others.
+
 - ``sklearn_digits``: the 1,797 handwritten 8x8 digits shipped inside scikit-learn (offline).
 - ``npz``: your own file with x_train, y_train, x_test, y_test (kept as split).
+- ``mnist``, ``cifar10``, ``cifar100``, ``davis``, ``kiba``: the study's datasets, from the
+  verified downloads, preprocessed as in the study (see mnist.py, cifar.py, deepdta.py).
+
+``subset: {train: N, test: M}`` in a dataset's config keeps a seeded random N training and
+M test rows (fewer when the split is smaller), for smoke runs; either key may be left out.
 """
 import os
 
 import numpy as np
 
 from ..atomic import write_json
+from .cifar import load_cifar10, load_cifar100
+from .deepdta import load_davis, load_kiba
+from .mnist import load_mnist
 from .store import load_split, save_splits
 
 TASKS = ("classification", "regression")
 
 
-def digits(config, seed):
+def digits(config, seed, raw_dir=None):
     """scikit-learn's digits as 8x8x1 float32 images in [0, 1], split with stratification."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -24,7 +35,7 @@ def digits(config, seed):
     return (x_train, y_train), (x_test, y_test), "classification"
 
 
-def user_npz(config, seed):
+def user_npz(config, seed, raw_dir=None):
     """Your own npz (kept as split); ``task`` in the config says what y is."""
     path = config.get("path")
     if not path or not os.path.exists(path):
@@ -32,23 +43,65 @@ def user_npz(config, seed):
     return load_split(path, "train"), load_split(path, "test"), config["task"]
 
 
-SOURCES = {"sklearn_digits": digits, "npz": user_npz}
+def downloaded(load, task):
+    """A source for a downloaded dataset: ``load(raw_dir)`` gives the split, ``task`` says what y is."""
+    def source(config, seed, raw_dir):
+        if raw_dir is None:
+            raise ValueError(f"source {config['source']!r} reads downloaded files: pass raw_dir, the folder "
+                             f"sham_core.data.fetch.fetch() filled (the workflow's data rule does this)")
+        train, test = load(raw_dir)
+        return train, test, task
+    return source
 
 
-def prepare(name, config, out_dir, seed):
+SOURCES = {
+    "sklearn_digits": digits,
+    "npz": user_npz,
+    "mnist": downloaded(load_mnist, "classification"),
+    "cifar10": downloaded(load_cifar10, "classification"),
+    "cifar100": downloaded(load_cifar100, "classification"),
+    "davis": downloaded(load_davis, "regression"),
+    "kiba": downloaded(load_kiba, "regression"),
+}
+
+
+def prepare(name, config, out_dir, seed, raw_dir=None):
     """Write ``out_dir/data.npz`` and ``out_dir/meta.json`` for the dataset ``name``; return the meta."""
     source = config["source"]
     if source not in SOURCES:
         raise ValueError(f"datasets.{name}.source: unknown source {source!r}; choose one of {', '.join(SOURCES)}")
-    train, test, task = SOURCES[source](config, seed)
+    train, test, task = SOURCES[source](config, seed, raw_dir)
     _check(name, train, test, task)
+    # Classes are counted before any subset, so that a smoke run's model keeps the full output layer.
+    classes = int(max(train[1].max(), test[1].max()) + 1) if task == "classification" else None
+    train, test = _subset(name, config.get("subset"), train, test, seed)
     save_splits(os.path.join(out_dir, "data.npz"), train, test)
     meta = {"dataset": name, "source": source, "task": task, "seed": seed,
-            "n_train": len(train[1]), "n_test": len(test[1]),
-            "input_shapes": [list(x.shape[1:]) for x in _inputs(train[0])],
-            "classes": int(max(train[1].max(), test[1].max()) + 1) if task == "classification" else None}
+            "n_train": len(train[1]), "n_test": len(test[1]), "subset": config.get("subset"),
+            "input_shapes": [list(x.shape[1:]) for x in _inputs(train[0])], "classes": classes}
     write_json(meta, os.path.join(out_dir, "meta.json"))
     return meta
+
+
+def _subset(name, subset, train, test, seed):
+    """The splits cut to a seeded random ``subset: {train: N, test: M}`` (for smoke runs); unchanged without one."""
+    if not subset:
+        return train, test
+    wrong = {key: size for key, size in subset.items()
+             if key not in ("train", "test") or not isinstance(size, int) or size < 1}
+    if wrong:
+        raise ValueError(f"datasets.{name}.subset takes train: and test: as row counts >= 1, got {wrong}")
+    rng = np.random.default_rng(seed)
+    return tuple(_rows(split, subset.get(key), rng) for split, key in ((train, "train"), (test, "test")))
+
+
+def _rows(split, size, rng):
+    """``size`` random rows of an (x, y) split, in their original order; all of them when size is None or larger."""
+    x, y = split
+    if size is None or size >= len(y):
+        return split
+    rows = np.sort(rng.choice(len(y), size=size, replace=False))
+    return ([part[rows] for part in x] if isinstance(x, (list, tuple)) else x[rows]), y[rows]
 
 
 def _inputs(x):
