@@ -5,13 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run report test bench clean
+.PHONY: run report test bench gpu-check clean
 
 # torch==2.13.0 is the CPU build, for the backend parity test (a local file on our machines).
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,tf,workflow]'
+	$(PY) -m pip install --quiet -e '.[test,tf,workflow,slurm]'
 	$(PY) -m pip install --quiet torch==2.13.0
 	touch $@
 
@@ -26,6 +26,10 @@ test: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) -m sham_core.bench formats --out results/bench/formats.csv
+
+# No install step: on a GPU machine with only torch or jax, `make gpu-check PY=python`.
+gpu-check:
+	$(PY) -m sham_core.gpu_check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

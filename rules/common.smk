@@ -19,6 +19,7 @@ PLOTS = expand("results/plots/{name}.{ext}", name=["psi_vs_performance", "best_p
 wildcard_constraints:
     experiment="|".join(re.escape(name) for name in EXPERIMENTS),
     dataset="[A-Za-z0-9_.-]+",
+    source="[a-z0-9]+",
     layers="dense|conv|both",
     method="[a-z_+]+",
     params="[^/]+~[^/]+(/[^/]+~[^/]+)*",
@@ -36,6 +37,17 @@ def experiment_of(*keys):
 def dataset_files(wildcards):
     folder = f"results/data/{EXPERIMENTS[wildcards.experiment]['dataset']}"
     return {"data": f"{folder}/data.npz", "meta": f"{folder}/meta.json"}
+
+
+DOWNLOADED = {"mnist", "cifar10", "cifar100", "davis", "kiba"}
+
+
+def dataset_inputs(wildcards):
+    """The verified raw files of a downloaded source, or your own npz file."""
+    dataset = config["datasets"][wildcards.dataset]
+    if dataset["source"] in DOWNLOADED:
+        return {"manifest": f"results/downloads/{dataset['source']}/manifest.json"}
+    return {"npz": dataset["path"]} if dataset["source"] == "npz" else {}
 
 
 def gpus(wildcards):

@@ -1,4 +1,23 @@
+# Downloads run on the machine that starts the workflow: on a cluster, the login node
+# is the one that reaches the internet (or the mirror).
+localrules:
+    download,
+
+
+rule download:
+    output:
+        "results/downloads/{source}/manifest.json",
+    params:
+        mirror=config["data"].get("mirror"),
+    log:
+        "results/logs/download/{source}.log",
+    script:
+        "../workflow_scripts/download.py"
+
+
 rule data:
+    input:
+        unpack(dataset_inputs),
     output:
         data="results/data/{dataset}/data.npz",
         meta="results/data/{dataset}/meta.json",

@@ -12,9 +12,19 @@ from .data import load_split, prepare
 HIGHER_IS_BETTER = {"classification": True, "regression": False}
 
 
-def data_job(name, dataset_config, seed, out_dir):
-    """Prepare one dataset into ``out_dir`` (data.npz, meta.json)."""
-    meta = prepare(name, dataset_config, out_dir, seed)
+def download_job(source, dest_dir, mirror, manifest_path):
+    """Fetch and verify a source's raw files; the manifest (written last) lists them with digests."""
+    from .data.fetch import fetch, registry_entries
+    paths = fetch(source, dest_dir, mirror=mirror)
+    digests = {entry.path: entry.digest for entry in registry_entries(source)}
+    write_json({"source": source, "mirror": mirror, "files": {name: digests[name] for name in sorted(paths)}},
+               manifest_path)
+    print(f"{source}: {len(paths)} files verified")
+
+
+def data_job(name, dataset_config, seed, out_dir, raw_dir=None):
+    """Prepare one dataset into ``out_dir`` (data.npz, meta.json), from ``raw_dir`` if downloaded."""
+    meta = prepare(name, dataset_config, out_dir, seed, raw_dir)
     print(f"dataset {name}: {meta['n_train']} train, {meta['n_test']} test, task {meta['task']}")
 
 
@@ -23,27 +33,21 @@ def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
     import keras
 
     from .models import build_model
-    from .training import compile_for, load_model_file, train_baseline
+    from .training import baseline_metrics, compile_for, load_model_file, train_baseline
     keras.utils.set_random_seed(seed)  # before the model's weights are initialised
     meta, settings = read_json(meta_path), experiment["train"]
+    task = meta["task"]
     train, test = load_split(data_path, "train"), load_split(data_path, "test")
     if experiment.get("model_file"):
-        model = load_model_file(experiment["model_file"], meta["task"], settings["learning_rate"])
-        metrics = _given_model_metrics(model, train, test, settings["batch_size"])
+        model = load_model_file(experiment["model_file"], task, settings)
+        metrics = dict(baseline_metrics(model, task, train, test, settings["batch_size"]), epochs=0, seconds=0.0)
     else:
-        model = build_model(experiment["model"], meta["input_shapes"], meta["task"], meta["classes"])
-        compile_for(model, meta["task"], settings["learning_rate"])
-        metrics = train_baseline(model, train, test, settings["epochs"], settings["batch_size"], seed)
+        model = build_model(experiment["model"], meta["input_shapes"], task, meta["classes"])
+        compile_for(model, task, settings)
+        metrics = train_baseline(model, task, train, test, settings, seed)
     with atomic_path(model_path) as tmp:
         model.save(tmp)
-    write_json(dict(metrics, task=meta["task"], weights=int(model.count_params())), metrics_path)
-
-
-def _given_model_metrics(model, train, test, batch_size):
-    from .compression.retrain import evaluate
-    metric, test_value = evaluate(model, test, batch_size)
-    return {"metric": metric, "test": test_value, "train": evaluate(model, train, batch_size)[1],
-            "epochs": 0, "seconds": 0.0}
+    write_json(dict(metrics, task=task, weights=int(model.count_params())), metrics_path)
 
 
 def compress_job(run, experiment, seed, model_path, data_path, meta_path, out):
@@ -51,7 +55,8 @@ def compress_job(run, experiment, seed, model_path, data_path, meta_path, out):
     import keras
 
     from .compression import compress
-    meta, settings = read_json(meta_path), experiment["retrain"]
+    from .training import make_optimizer
+    meta, settings = read_json(meta_path), {"optimizer": "sgd", **experiment["retrain"]}
     record = run_identity(run, experiment, meta["task"])
     model = keras.saving.load_model(model_path)
     method, params = run.compress_args()
@@ -60,7 +65,7 @@ def compress_job(run, experiment, seed, model_path, data_path, meta_path, out):
         res = compress(model, method, run.layers, params, train=load_split(data_path, "train"),
                        test=load_split(data_path, "test"), epochs=settings["epochs"],
                        batch_size=settings["batch_size"], lr_cumulative=settings["lr_cumulative"],
-                       optimizer=keras.optimizers.SGD(settings["learning_rate"], momentum=0.9, nesterov=True),
+                       optimizer=make_optimizer(settings),
                        patience=settings["patience"], seed=seed, verbose=2)
     except ValueError as error:
         print(f"run {run.path} failed: {error}")

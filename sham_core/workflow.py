@@ -74,23 +74,32 @@ def experiment_name(experiment):
 
 
 def expand_grid(config):
-    """Every Run of the config, validated (ValueError naming the grid entry otherwise)."""
+    """Every Run of the config, validated (ValueError naming the grid entry otherwise).
+
+    An experiment with a ``grid`` of its own uses it instead of the top-level one.
+    """
     runs = []
-    for experiment in experiment_names(config):
-        for layers in ("dense", "conv"):
-            for method, grid in config["grid"].get(layers, {}).items():
-                for params in _points(method, grid, layers):
-                    runs.append(Run(experiment, layers, method, params))
-        for pair in config["grid"].get("both", []):
-            (conv_method, conv_grid), = pair["conv"].items()
-            (dense_method, dense_grid), = pair["dense"].items()
-            for conv, dense in itertools.product(_points(conv_method, conv_grid, "conv"),
-                                                 _points(dense_method, dense_grid, "dense")):
-                runs.append(Run(experiment, "both", f"{conv_method}+{dense_method}",
-                                {"conv": conv, "dense": dense}))
+    for experiment in config["experiments"]:
+        runs += _experiment_runs(experiment_name(experiment), experiment.get("grid") or config.get("grid") or {})
     paths = [run.path for run in runs]
     if len(set(paths)) != len(paths):
         raise ValueError("the grid lists the same run twice; remove the duplicate values")
+    return runs
+
+
+def _experiment_runs(name, grid):
+    runs = []
+    for layers in ("dense", "conv"):
+        for method, points in grid.get(layers, {}).items():
+            runs += [Run(name, layers, method, params) for params in _points(method, points, layers)]
+    for pair in grid.get("both", []):
+        (conv_method, conv_grid), = pair["conv"].items()
+        (dense_method, dense_grid), = pair["dense"].items()
+        tied = pair.get("tie", [])
+        for conv, dense in itertools.product(_points(conv_method, conv_grid, "conv"),
+                                             _points(dense_method, dense_grid, "dense")):
+            if all(conv.get(key) == dense.get(key) for key in tied):
+                runs.append(Run(name, "both", f"{conv_method}+{dense_method}", {"conv": conv, "dense": dense}))
     return runs
 
 

@@ -10,19 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from requirements import skip_unless
+
 TESTS = Path(__file__).parent
-
-
-def required(name):
-    return name in os.environ.get("SHAM_REQUIRE", "").split(",")
 
 
 @pytest.mark.parametrize("backend", ["torch"])
 def test_compression_invariants_hold_on_backend(backend):
-    if importlib.util.find_spec(backend) is None:
-        if required(backend):
-            pytest.fail(f"SHAM_REQUIRE names {backend}, but it is not installed")
-        pytest.skip(f"{backend} is not installed")
+    skip_unless(importlib.util.find_spec(backend) is not None, backend, f"{backend} is not installed")
     env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=str(TESTS))
     run = subprocess.run([sys.executable, str(TESTS / "backend_parity.py")], env=env,
                          capture_output=True, text=True, timeout=600)

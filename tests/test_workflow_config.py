@@ -49,7 +49,7 @@ def test_lists_expand_to_their_product():
     (lambda c: c["experiments"][0]["train"].update(epochss=3), "'epochss' was unexpected"),
     (lambda c: c["grid"]["dense"].update(prune={"p": [3]}), "'prune' was unexpected"),
     (lambda c: c["grid"]["dense"].update(cws={"k": "many"}), "'many'"),
-    (lambda c: c.update(seeds=3), "'seeds' was unexpected"),
+    (lambda c: c.update(seeds=3), "'seeds' does not match"),
 ])
 def test_schema_names_the_bad_key(edit, message):
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -120,3 +120,13 @@ def test_defaults_are_filled_inside_each_experiment():
         assert experiment["train"]["epochs"] == 30 and experiment["retrain"]["lr_cumulative"] == 1e-6
         assert experiment["gpu"] is False
     assert config["datasets"]["d"]["test_fraction"] == 0.25 and config["encode"]["timing_repeats"] == 7
+
+
+def test_experiment_grid_and_tied_parameters():
+    config = load("config.yaml")
+    config["experiments"].append({"model": "vgg_mini", "dataset": "digits", "name": "own", "grid": {"both": [
+        {"conv": {"cws": {"k": [32, 64]}}, "dense": {"pr_cws": {"p": [90, 95], "k": [32, 64]}}, "tie": ["k"]}]}})
+    runs = [run for run in expand_grid(config) if run.experiment == "own"]
+    assert [run.param_path for run in runs] == [
+        "conv.k~32/dense.p~90/dense.k~32", "conv.k~32/dense.p~95/dense.k~32",
+        "conv.k~64/dense.p~90/dense.k~64", "conv.k~64/dense.p~95/dense.k~64"]

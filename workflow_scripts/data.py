@@ -5,5 +5,6 @@ from sham_core.jobs import data_job
 from sham_core.joblog import logging_to
 
 with logging_to(snakemake.log[0]):
+    raw = snakemake.input.get("manifest")
     data_job(snakemake.wildcards.dataset, snakemake.params.config, snakemake.params.seed,
-             os.path.dirname(snakemake.output.data))
+             os.path.dirname(snakemake.output.data), os.path.dirname(raw) if raw else None)

@@ -33,7 +33,8 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     "conv" and "dense"). train, test: ``(x, y)``, needed when epochs > 0 and for metrics.
     optimizer: for the retrained weights; default a fresh copy of the model's compiled one.
     lr_cumulative: the codebook's learning rate (see layers.py for the rule).
-    patience: epochs without test improvement before stopping; 0 never stops early.
+    patience: epochs without improvement of the loss on a seeded 10 % of ``train`` (never
+    ``test``) before stopping, keeping the best epoch; 0 never stops early.
     verbose: Keras' fit verbosity (2: one line per epoch).
     Only the selected layers (kernels, biases) are retrained; every other layer is frozen,
     and so are slr factorizations (the study does not retrain them).
@@ -54,7 +55,7 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
         trainable = _retrainable(model, records, opt, lr_cumulative)
         retrain.compile_like(trainable, model, opt)
         _, after_compress = retrain.evaluate(trainable, test, batch_size)
-        history = retrain.fit(trainable, train, test, epochs, batch_size, patience, metric, verbose)
+        history = retrain.fit(trainable, train, test, epochs, batch_size, patience, seed, verbose)
         records = _read_back(trainable, records)
     compressed = _baked(model, records, trainable if retrained else None)
     _, after_retrain = retrain.evaluate(compressed, test, batch_size)

@@ -2,6 +2,8 @@
 import keras
 from keras import ops
 
+from ..data.store import hold_out
+
 
 def compile_settings(model):
     """Fresh objects for ``model.compile(**settings)``: the model's optimizer, loss and metrics."""
@@ -54,19 +56,34 @@ def metric_name(scores):
     return names[0] if names else "loss"
 
 
-def fit(model, train, test, epochs, batch_size, patience, monitor, verbose=0):
+VALIDATION_FRACTION = 0.1
+
+
+def fit(model, train, test, epochs, batch_size, patience, seed, verbose=0):
     """Retrain with ``model.fit``; return per-epoch {"train": [...], "test": [...]} of the metric.
 
-    With ``patience`` > 0 and test data, stop once the test metric ``monitor`` has not
-    improved for that many epochs, and keep the best epoch's weights.
+    With ``patience`` > 0, stop once the metric on a seeded 10 % of the training data
+    (never the test split) has not improved for that many epochs, and keep the best
+    epoch's weights. The test metric is recorded after every epoch.
     """
-    callbacks = []
-    if patience and test is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_" + monitor, patience=patience, restore_best_weights=True))
-    logs = model.fit(*train, validation_data=test, epochs=epochs, batch_size=batch_size,
+    fit_data, validation = hold_out(train, VALIDATION_FRACTION if patience else 0, seed)
+    test_scores = TestScores(test, batch_size) if test is not None else None
+    callbacks = [test_scores] if test_scores else []
+    if patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                                       restore_best_weights=True))
+    logs = model.fit(*fit_data, validation_data=validation, epochs=epochs, batch_size=batch_size,
                      callbacks=callbacks, verbose=verbose).history
-    name = metric_name(logs)
-    return {"train": [float(v) for v in logs[name]],
-            "test": [float(v) for v in logs["val_" + name]] if test is not None else None}
+    return {"train": [float(v) for v in logs[metric_name(logs)]],
+            "test": test_scores.values if test_scores else None}
 
+
+class TestScores(keras.callbacks.Callback):
+    """The test metric after every epoch (what the history reports; never used to stop)."""
+
+    def __init__(self, data, batch_size):
+        super().__init__()
+        self.data, self.batch_size, self.values = data, batch_size, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.values.append(evaluate(self.model, self.data, self.batch_size)[1])

@@ -1,0 +1,9 @@
+"""Fetch and verify one source's raw files (from the public address or the configured mirror)."""
+import os
+
+from sham_core.jobs import download_job
+from sham_core.joblog import logging_to
+
+with logging_to(snakemake.log[0]):
+    download_job(snakemake.wildcards.source, os.path.dirname(snakemake.output[0]), snakemake.params.mirror,
+                 snakemake.output[0])
