@@ -192,7 +192,8 @@ def test_paper_comparison_maps_names_selections_and_leaves_missing_runs_empty(tm
     df = paper_comparison(best_table(summary), summary, REFERENCE)
     assert set(df["experiment"]) == {C} and len(df) == 9 + 9 + 4 + 8
     perf = df[(df["selection"] == "best_perf") & (df["method"] == "pr_uq")].iloc[0]
-    assert (perf["paper_config"], perf["our_config"], perf["our_perf"]) == ("99-16", "90-32", 0.937)
+    assert (perf["paper_config"], perf["our_config"], perf["our_perf"]) == ("99-16", "99-16", 0.936)
+    assert perf["our_match"] == "same config"
     space = df[(df["selection"] == "best_space") & (df["method"] == "pr_uq")].iloc[0]
     assert space["our_config"] == "99-16" and space["psi_diff"] == pytest.approx(0.0004)
     conv = df[(df["selection"] == "conv_only") & (df["method"] == "uq")].iloc[0]

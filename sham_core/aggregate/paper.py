@@ -16,10 +16,10 @@ HIGHER_IS_BETTER = {"accuracy": True, "mse": False}
 OUR_SELECTION = {"best_perf": "best_perf", "best_space": "best_space",
                  "conv_only": "best_perf", "both_layers": "best_perf"}
 COLUMNS = ["experiment", "layers", "method", "selection", "paper_config", "paper_perf",
-           "paper_psi", "paper_baseline", "our_config", "our_perf", "our_psi", "our_baseline",
+           "paper_psi", "paper_baseline", "our_match", "our_config", "our_perf", "our_psi", "our_baseline",
            "paper_delta", "our_delta", "perf_diff", "psi_diff", "our_matches_baseline"]
 HEADER = ["selection", "layers", "method", "paper config", "paper perf", "paper psi",
-          "paper delta", "our config", "our perf", "our psi", "our delta", "psi diff"]
+          "paper delta", "ours", "our config", "our perf", "our psi", "our delta", "psi diff"]
 
 
 def read_reference(reference):
@@ -53,33 +53,57 @@ def _paper_rows(reference):
 
 
 def paper_comparison(best, summary, reference):
-    """Per published row of our experiments, the study's figures next to our matching selection."""
+    """Per published row of our experiments, the study's figures next to ours.
+
+    A row the study picked by performance (best_perf, conv_only, both_layers) faces our run
+    with the same config label, where we have one, else our best_perf selection. A
+    best_space row was chosen by the authors, so it faces our best_space selection.
+    """
     best = tidy_best(best)
     ours = set(experiment_names(summary)) | set(best["experiment"])
     paper = _paper_rows(read_reference(reference))
-    paper = paper[paper["experiment"].isin(ours)]
+    paper = paper[paper["experiment"].isin(ours)].reset_index(drop=True)
     mine = best.rename(columns={"selection": "our_selection", "config": "our_config",
                                 "perf": "our_perf", "psi": "our_psi", "baseline": "our_baseline",
                                 "delta": "our_delta", "matches_baseline": "our_matches_baseline"})
-    mine = mine.drop(columns="params")
-    df = paper.merge(mine, how="left", on=["experiment", "layers", "method", "our_selection"])
+    df = paper.merge(mine.drop(columns="params"), how="left", on=["experiment", "layers", "method", "our_selection"])
+    df["our_match"] = "our " + df["our_selection"]
+    df = _same_config_where_we_have_it(df, summary)
     if len(summary):
         baselines = {e: i["baseline"] for e, i in experiment_info(summary).items()}
         df["our_baseline"] = df["our_baseline"].fillna(df["experiment"].map(baselines))
+    df.loc[df["our_config"].isna(), "our_match"] = "no run"
     df["perf_diff"] = df["our_perf"] - df["paper_perf"]
     df["psi_diff"] = df["our_psi"] - df["paper_psi"]
     df = df.sort_values("experiment", kind="mergesort").reset_index(drop=True)
     return df[COLUMNS]
 
 
+def _same_config_where_we_have_it(df, summary):
+    """Replace our figures by our run with the paper's own config label, for performance-picked rows."""
+    if not len(summary):
+        return df
+    runs = summary[(summary["status"] == "ok") & (summary["method"] != "baseline")]
+    runs = runs.assign(config=runs["config"].map(label)).drop_duplicates(["experiment", "layers", "method", "config"])
+    runs = runs.set_index(["experiment", "layers", "method", "config"])
+    for i, row in df.iterrows():
+        key = (row.experiment, row.layers, row.method, row.paper_config)
+        if row.selection != "best_space" and key in runs.index:
+            run = runs.loc[key]
+            df.loc[i, ["our_config", "our_perf", "our_psi", "our_delta", "our_match"]] = [
+                row.paper_config, run["after_retrain"], run["psi"], run["delta"], "same config"]
+            df.loc[i, "our_matches_baseline"] = run["delta"] >= 0
+    return df
+
+
 def _cells(row):
     """Formatted markdown cells of one comparison row; our cells are "-" where we have no run."""
     if pd.isna(row.our_config):
-        ours = ["-"] * 5
+        ours = ["-"] * 6
     else:
         unmatched = row.selection == "best_space" and not row.our_matches_baseline
         mark = " (no match)" if unmatched else ""
-        ours = [label(row.our_config) + mark, fmt_perf(row.our_perf), fmt_psi(row.our_psi),
+        ours = [row.our_match, label(row.our_config) + mark, fmt_perf(row.our_perf), fmt_psi(row.our_psi),
                 fmt_delta(row.our_delta), fmt_psi(row.psi_diff, signed=True)]
     return [row.selection, row.layers, row.method, row.paper_config, fmt_perf(row.paper_perf),
             fmt_psi(row.paper_psi), fmt_delta(row.paper_delta), *ours]
@@ -104,9 +128,11 @@ def _experiment_md(df, exp):
 def comparison_markdown(df, experiments_run, failed=None):
     """The comparison as markdown: an explanation, then one block per experiment."""
     text = ["# Our results next to the study's\n\n",
-            "Study: Marinò et al. 2023 (paper_results.csv). The study's best_perf and best_space "
-            "rows face our selections of the same name; its conv_only and both_layers rows face "
-            "our best_perf on conv and both layers. delta = performance against the network's own "
+            "Study: Marinò et al. 2023 (paper_results.csv). Rows the study picked by performance "
+            "(best_perf, conv_only, both_layers) face our run with the same config label (\"same "
+            "config\"), or our best_perf selection where we have no such run; the study's best_space "
+            "rows were chosen by its authors and face our best_space selection. "
+            "delta = performance against the network's own "
             "baseline (> 0: better); psi diff = our psi - the study's; \"(no match)\": no run of "
             "ours kept our baseline, so our best_space shows the closest run.\n"]
     names = list(dict.fromkeys([*map(label, experiments_run), *df["experiment"]]))
