@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run report test bench gpu-check clean
+.PHONY: run report smoke test bench gpu-check clean
 
 # torch==2.13.0 is the CPU build, for the backend parity test (a local file on our machines).
 $(INSTALLED): pyproject.toml
@@ -17,6 +17,10 @@ $(INSTALLED): pyproject.toml
 
 run: $(INSTALLED)
 	$(VENV)/bin/snakemake --cores all
+
+# The study's five experiments on tiny subsets (needs internet or data: mirror:).
+smoke: $(INSTALLED)
+	$(VENV)/bin/snakemake --cores all --configfile config/smoke.yaml
 
 report: $(INSTALLED)
 	$(VENV)/bin/snakemake --report results/report.html

@@ -21,6 +21,7 @@ rule aggregate:
                              category="Tables"),
     params:
         experiments={name: {"model": e["model"], "dataset": e["dataset"]} for name, e in EXPERIMENTS.items()},
+        note=config.get("note"),
     log:
         "results/logs/aggregate.log",
     script:

@@ -12,6 +12,8 @@ rule encode:
     params:
         timing=canonical(config["encode"]),
     threads: lambda wildcards: workflow.cores
+    resources:
+        gpu=gpus,
     log:
         "results/logs/encode/{experiment}/{layers}/{method}/{params}.log",
     benchmark:
@@ -29,6 +31,8 @@ rule encode_baseline:
     params:
         timing=canonical(config["encode"]),
     threads: lambda wildcards: workflow.cores
+    resources:
+        gpu=gpus,
     log:
         "results/logs/encode/{experiment}/baseline.log",
     benchmark:

@@ -148,8 +148,8 @@ def tables(inputs, experiments):
             pd.DataFrame(history, columns=HISTORY_COLUMNS))
 
 
-def aggregate_job(inputs, outputs, experiments):
-    """Write every table of the aggregate rule."""
+def aggregate_job(inputs, outputs, experiments, note=None):
+    """Write every table of the aggregate rule; ``note`` (the config's) heads the paper comparison."""
     from . import aggregate
     summary, matmul, history = tables(inputs, experiments)
     write_csv(summary, outputs["summary"])
@@ -160,7 +160,7 @@ def aggregate_job(inputs, outputs, experiments):
     write_text(outputs["recommendation"], aggregate.recommendation(summary, best))
     comparison = aggregate.paper_comparison(best, summary, inputs["reference"])
     aggregate.write_paper_comparison(comparison, outputs["comparison_csv"], outputs["comparison_md"],
-                                     list(experiments), failed=failed)
+                                     list(experiments), failed=failed, note=note)
     print(f"{len(summary)} rows ({int((summary.status == 'failed').sum())} failed runs), "
           f"{len(best)} best selections")
 

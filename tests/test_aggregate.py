@@ -228,3 +228,10 @@ def test_deepdta_reference_deltas_are_signed_for_lower_is_better():
     row = df[(df["selection"] == "best_perf") & (df["method"] == "ecsq")].iloc[0]
     assert row["paper_delta"] == pytest.approx(0.1756 - 0.1600)
     assert row["our_delta"] == pytest.approx(0.0156) and row["perf_diff"] == pytest.approx(0.0)
+
+
+def test_a_note_heads_the_paper_comparison():
+    from sham_core.aggregate.paper import comparison_markdown
+    summary = make_summary(run(D, "dense", "cws", "16", 0.96, 0.15))
+    df = paper_comparison(best_table(summary), summary, REFERENCE)
+    assert "**Smoke run**" in comparison_markdown(df, [D], note="Smoke run")

@@ -3,4 +3,5 @@ from sham_core.joblog import logging_to
 from sham_core.summary import aggregate_job
 
 with logging_to(snakemake.log[0]):
-    aggregate_job(dict(snakemake.input.items()), dict(snakemake.output.items()), snakemake.params.experiments)
+    aggregate_job(dict(snakemake.input.items()), dict(snakemake.output.items()), snakemake.params.experiments,
+                  snakemake.params.note)

@@ -125,9 +125,12 @@ def _experiment_md(df, exp):
             + markdown_table(HEADER, [_cells(r) for r in rows.itertuples()]))
 
 
-def comparison_markdown(df, experiments_run, failed=None):
-    """The comparison as markdown: an explanation, then one block per experiment."""
-    text = ["# Our results next to the study's\n\n",
+def comparison_markdown(df, experiments_run, failed=None, note=None):
+    """The comparison as markdown: an explanation, then one block per experiment.
+
+    note: a line set in bold under the title (e.g. that this is a smoke run).
+    """
+    text = ["# Our results next to the study's\n\n", f"**{note}**\n\n" if note else "",
             "Study: Marinò et al. 2023 (paper_results.csv). Rows the study picked by performance "
             "(best_perf, conv_only, both_layers) face our run with the same config label (\"same "
             "config\"), or our best_perf selection where we have no such run; the study's best_space "
@@ -142,8 +145,8 @@ def comparison_markdown(df, experiments_run, failed=None):
     return "".join(text) + failed_section(failed)
 
 
-def write_paper_comparison(df, csv_path, md_path, experiments, failed=None):
+def write_paper_comparison(df, csv_path, md_path, experiments, failed=None, note=None):
     """Write the comparison as CSV (header only when nothing is published) and markdown."""
     require_columns(df, COLUMNS, "paper comparison")
     write_csv(df[COLUMNS], csv_path)
-    write_text(md_path, comparison_markdown(df, experiments, failed))
+    write_text(md_path, comparison_markdown(df, experiments, failed, note))
