@@ -9,6 +9,7 @@ rule aggregate:
         reference=os.path.join(workflow.basedir, "config", "reference", "paper_results.csv"),
     output:
         summary=report("results/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
+        points="results/tables/points.csv",
         matmul="results/tables/matmul.csv",
         history="results/tables/history.csv",
         best_csv="results/tables/best.csv",

@@ -10,7 +10,7 @@ except ValueError as error:
     raise WorkflowError(f"invalid config: {error}")
 
 RUN_DIRS = [f"results/runs/{path}" for path in RUNS]
-TABLES = expand("results/tables/{name}", name=["summary.csv", "matmul.csv", "history.csv", "best.csv",
+TABLES = expand("results/tables/{name}", name=["summary.csv", "points.csv", "matmul.csv", "history.csv", "best.csv",
                 "best.md", "best.tex", "recommendation.md", "paper_comparison.csv", "paper_comparison.md"])
 PLOTS = expand("results/plots/{name}.{ext}", name=["psi_vs_performance", "best_perf", "best_space",
                "matmul_ratios", "retraining_curves"], ext=["png", "svg"])

@@ -12,7 +12,6 @@ rule compress:
     params:
         run=run_of,
         experiment=experiment_of("model", "dataset", "retrain"),
-        seed=config["seed"],
     resources:
         gpu=gpus,
     log:

@@ -1,6 +1,6 @@
 rule plots:
     input:
-        summary="results/tables/summary.csv",
+        points="results/tables/points.csv",
         best="results/tables/best.csv",
         matmul="results/tables/matmul.csv",
         history="results/tables/history.csv",

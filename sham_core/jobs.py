@@ -50,8 +50,8 @@ def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
     write_json(dict(metrics, task=task, weights=int(model.count_params())), metrics_path)
 
 
-def compress_job(run, experiment, seed, model_path, data_path, meta_path, out):
-    """Compress and retrain one run; an invalid parameter point is recorded as status "failed"."""
+def compress_job(run, experiment, model_path, data_path, meta_path, out):
+    """Compress and retrain one run (with the run's seed); an invalid parameter point is status "failed"."""
     import keras
 
     from .compression import compress
@@ -66,7 +66,7 @@ def compress_job(run, experiment, seed, model_path, data_path, meta_path, out):
                        test=load_split(data_path, "test"), epochs=settings["epochs"],
                        batch_size=settings["batch_size"], lr_cumulative=settings["lr_cumulative"],
                        optimizer=make_optimizer(settings),
-                       patience=settings["patience"], seed=seed, verbose=2)
+                       patience=settings["patience"], seed=run.seed, verbose=2)
     except ValueError as error:
         print(f"run {run.path} failed: {error}")
         _write_failed(out, dict(record, status="failed", error=str(error)))
@@ -88,7 +88,7 @@ def run_identity(run, experiment, task):
     return {"experiment": run.experiment, "model": experiment["model"], "dataset": experiment["dataset"],
             "task": task, "higher_is_better": HIGHER_IS_BETTER[task], "layers_selection": run.layers,
             "method": run.method, "params": run.params, "param_path": run.param_path,
-            "config": run.config_label}
+            "point": run.point_path, "seed": run.seed, "config": run.config_label}
 
 
 def _write_failed(out, record):

@@ -108,9 +108,13 @@ def pareto_front(psi, perf, higher_is_better):
 
 
 def _psi_panel(ax, runs, info, palette):
-    """One scatter panel: runs by method, the baseline and the Pareto front as a step line."""
+    """One scatter panel: runs by method (± std over seeds), the baseline and the Pareto front."""
     sns.scatterplot(data=runs, x="psi", y="after_retrain", hue="method", palette=palette,
                     legend=False, s=36, ax=ax)
+    spread = runs[runs.get("seeds", 1) > 1] if "seeds" in runs else runs.iloc[:0]
+    for method, rows in spread.groupby("method"):
+        ax.errorbar(rows["psi"], rows["after_retrain"], yerr=rows["perf_std"], fmt="none",
+                    ecolor=palette[method], elinewidth=1, capsize=3)
     fx, fy = pareto_front(runs["psi"], runs["after_retrain"], info["higher_is_better"])
     ax.step(fx, fy, where="post", color="black", lw=1)
     ax.axhline(info["baseline"], **BASELINE_STYLE)
@@ -137,7 +141,7 @@ def psi_vs_performance(summary, path_stem):
         ax.set_title(f"{exp}, {layers} layers")
     _legend(fig, palette, [Line2D([], [], color="black", lw=1, label="Pareto front"),
                            Line2D([], [], **BASELINE_STYLE, label="uncompressed baseline")])
-    fig.suptitle(f"{title}, one point per run")
+    fig.suptitle(f"{title}, one point per grid point (mean over seeds, bars: ± std)")
     return _save(fig, path_stem)
 
 

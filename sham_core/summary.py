@@ -1,6 +1,7 @@
 """Flatten the per-run JSON and benchmark files into the workflow's tables.
 
-summary: one row per run and one per experiment's baseline (method "baseline");
+summary: one row per run (grid point x seed) and one per experiment's baseline (method
+"baseline"); points: the seeds of each grid point averaged, with their spread;
 matmul: one row per dense layer x format x batch size; history: one row per epoch.
 """
 import csv
@@ -13,11 +14,11 @@ from .formats import FORMATS
 KINDS = ("dense", "conv")
 SUMMARY_COLUMNS = (
     "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method", "config",
-    "params", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_entropy",
+    "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_entropy",
     *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "values",
     "inference_metric", "inference_equal", "epochs", "seconds_compress", "seconds_encode", "wall_s",
     "max_rss_mb")
-RUN_ID = ("experiment", "layers", "method", "params")
+RUN_ID = ("experiment", "layers", "method", "params", "seed")
 MATMUL_COLUMNS = (*RUN_ID, "layer", "format", "b", "zero_fraction", "ratio_numpy", "ratio_scipy", "cpu",
                   "threads")
 HISTORY_COLUMNS = (*RUN_ID, "epoch", "train", "test")
@@ -41,8 +42,8 @@ def run_row(metrics, encoding, compress_benchmark, encode_benchmark):
     row = {"experiment": metrics["experiment"], "model": metrics["model"], "dataset": metrics["dataset"],
            "task": metrics["task"], "metric": metric_label(metrics["task"], metrics.get("metric")),
            "higher_is_better": metrics["higher_is_better"], "layers": metrics["layers_selection"],
-           "method": metrics["method"], "config": metrics["config"], "params": metrics["param_path"],
-           "status": metrics["status"], "error": metrics.get("error") or ""}
+           "method": metrics["method"], "config": metrics["config"], "params": metrics["point"],
+           "seed": metrics["seed"], "status": metrics["status"], "error": metrics.get("error") or ""}
     (compress_s, compress_rss), (encode_s, encode_rss) = compress_benchmark, encode_benchmark
     row.update(wall_s=compress_s + encode_s, max_rss_mb=max(compress_rss, encode_rss))
     if metrics["status"] != "ok":
@@ -143,9 +144,29 @@ def tables(inputs, experiments):
         encoding = read_json(encoding_path)
         summary.append(baseline_row(name, read_json(metrics_path), encoding, experiment["dataset"],
                                     experiment["model"]))
-        matmul += matmul_rows({"experiment": name, "layers": "", "method": "baseline", "params": ""}, encoding)
+        matmul += matmul_rows({"experiment": name, "layers": "", "method": "baseline", "params": "", "seed": None},
+                              encoding)
     return (pd.DataFrame(summary, columns=SUMMARY_COLUMNS), pd.DataFrame(matmul, columns=MATMUL_COLUMNS),
             pd.DataFrame(history, columns=HISTORY_COLUMNS))
+
+
+def points(summary):
+    """One row per grid point: its seeds' mean, with ``perf_std`` and ``seeds`` (the count).
+
+    Failed seeds are left out of the mean (the failed-runs table lists them); a point whose
+    every seed failed stays as one failed row.
+    """
+    key = ["experiment", "layers", "method", "params"]
+    ok, failed = summary[summary.status == "ok"], summary[summary.status != "ok"]
+    numeric = [c for c in SUMMARY_COLUMNS if c not in key and pd.api.types.is_numeric_dtype(summary[c])
+               and c not in ("seed", "higher_is_better")]
+    grouped = ok.groupby(key, sort=False, dropna=False)
+    means = grouped[numeric].mean()
+    first = grouped[[c for c in SUMMARY_COLUMNS if c not in key and c not in numeric]].first()
+    table = first.join(means).assign(perf_std=grouped["after_retrain"].std(ddof=0), seeds=grouped.size())
+    table = table.reset_index()
+    lost = failed[~failed.set_index(key).index.isin(table.set_index(key).index)].drop_duplicates(key)
+    return pd.concat([table, lost.assign(seeds=0)], ignore_index=True)[[*SUMMARY_COLUMNS, "perf_std", "seeds"]]
 
 
 def aggregate_job(inputs, outputs, experiments, note=None):
@@ -153,12 +174,14 @@ def aggregate_job(inputs, outputs, experiments, note=None):
     from . import aggregate
     summary, matmul, history = tables(inputs, experiments)
     write_csv(summary, outputs["summary"])
+    by_point = points(summary)
+    write_csv(by_point, outputs["points"])
     write_csv(matmul, outputs["matmul"])
     write_csv(history, outputs["history"])
-    best, failed = aggregate.best_table(summary), aggregate.failed_runs(summary)
+    best, failed = aggregate.best_table(by_point), aggregate.failed_runs(summary)
     aggregate.write_best(best, outputs["best_csv"], outputs["best_md"], outputs["best_tex"], failed=failed)
-    write_text(outputs["recommendation"], aggregate.recommendation(summary, best))
-    comparison = aggregate.paper_comparison(best, summary, inputs["reference"])
+    write_text(outputs["recommendation"], aggregate.recommendation(by_point, best))
+    comparison = aggregate.paper_comparison(best, by_point, inputs["reference"])
     aggregate.write_paper_comparison(comparison, outputs["comparison_csv"], outputs["comparison_md"],
                                      list(experiments), failed=failed, note=note)
     print(f"{len(summary)} rows ({int((summary.status == 'failed').sum())} failed runs), "
@@ -168,7 +191,7 @@ def aggregate_job(inputs, outputs, experiments, note=None):
 def plots_job(inputs, outputs):
     """Draw every plot of the plots rule from the tables (each output is a [png, svg] pair)."""
     from . import plots
-    summary, best = pd.read_csv(inputs["summary"]), pd.read_csv(inputs["best"])
+    summary, best = pd.read_csv(inputs["points"]), pd.read_csv(inputs["best"])
     stem = {name: str(files[0])[:-len(".png")] for name, files in outputs.items()}
     plots.psi_vs_performance(summary, stem["psi_vs_performance"])
     plots.paired_bars(best, "best_perf", stem["best_perf"])

@@ -1,9 +1,10 @@
 """The workflow's grid: experiments x layer selections x methods x parameter points, as runs.
 
 A run's output folder is ``results/runs/{experiment}/{layers}/{method}/{params}``, where
-``params`` is a readable path such as ``p~90/k~32`` (``conv.k~32/dense.p~90`` for "both"
-runs, whose method is ``conv_method+dense_method``). Rules look runs up by that path, so
-no value is ever parsed back from a file name.
+``params`` is a readable path such as ``p~90/k~32/seed~1`` (``conv.k~32/dense.p~90/seed~1``
+for "both" runs, whose method is ``conv_method+dense_method``). Rules look runs up by that
+path, so no value is ever parsed back from a file name. A grid entry's ``seeds`` (else the
+config's top-level ``seeds``) repeat its compression and retraining once per seed.
 """
 import itertools
 from dataclasses import dataclass, field
@@ -19,13 +20,19 @@ class Run:
     layers: str
     method: str
     params: dict = field(hash=False)
+    seed: int = 1
 
     @property
-    def param_path(self):
+    def point_path(self):
+        """The parameter point without the seed: what repeated seeds have in common."""
         if self.layers == "both":
             return "/".join(f"{kind}.{part}" for kind in ("conv", "dense")
                             for part in _param_parts(self.params[kind]))
         return "/".join(_param_parts(self.params))
+
+    @property
+    def param_path(self):
+        return f"{self.point_path}/seed~{self.seed}"
 
     @property
     def path(self):
@@ -79,19 +86,22 @@ def expand_grid(config):
     An experiment with a ``grid`` of its own uses it instead of the top-level one.
     """
     runs = []
+    default_seeds = config.get("seeds") or [config.get("seed", 1)]
     for experiment in config["experiments"]:
-        runs += _experiment_runs(experiment_name(experiment), experiment.get("grid") or config.get("grid") or {})
+        grid = experiment.get("grid") or config.get("grid") or {}
+        runs += _experiment_runs(experiment_name(experiment), grid, default_seeds)
     paths = [run.path for run in runs]
     if len(set(paths)) != len(paths):
         raise ValueError("the grid lists the same run twice; remove the duplicate values")
     return runs
 
 
-def _experiment_runs(name, grid):
+def _experiment_runs(name, grid, default_seeds):
     runs = []
     for layers in ("dense", "conv"):
         for method, points in grid.get(layers, {}).items():
-            runs += [Run(name, layers, method, params) for params in _points(method, points, layers)]
+            runs += [Run(name, layers, method, params, seed)
+                     for params in _points(method, points, layers) for seed in points.get("seeds", default_seeds)]
     for pair in grid.get("both", []):
         (conv_method, conv_grid), = pair["conv"].items()
         (dense_method, dense_grid), = pair["dense"].items()
@@ -99,7 +109,8 @@ def _experiment_runs(name, grid):
         for conv, dense in itertools.product(_points(conv_method, conv_grid, "conv"),
                                              _points(dense_method, dense_grid, "dense")):
             if all(conv.get(key) == dense.get(key) for key in tied):
-                runs.append(Run(name, "both", f"{conv_method}+{dense_method}", {"conv": conv, "dense": dense}))
+                runs += [Run(name, "both", f"{conv_method}+{dense_method}", {"conv": conv, "dense": dense}, seed)
+                         for seed in pair.get("seeds", default_seeds)]
     return runs
 
 
@@ -110,7 +121,7 @@ def _points(method, grid, layers):
         raise ValueError(f"{where}: unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if layers not in METHODS[method].kinds:
         raise ValueError(f"{where}: {method} applies to {', '.join(METHODS[method].kinds)} layers only")
-    keys = [key for key in grid if key != "lambdas"]
+    keys = [key for key in grid if key not in ("lambdas", "seeds")]
     points = []
     for values in itertools.product(*(_as_list(grid[key]) for key in keys)):
         params = dict(zip(keys, values))

@@ -72,7 +72,7 @@ def test_best_space_is_the_smallest_psi_that_keeps_the_baseline_and_counts_equal
     assert (row["config"], row["delta"], row["matches_baseline"]) == ("95-16", 0.0, True)
     assert list(best.columns) == ["experiment", "layers", "method", "selection", "config",
                                   "params", "perf", "baseline", "delta", "psi",
-                                  "matches_baseline"]
+                                  "matches_baseline", "perf_std", "seeds"]
 
 
 def test_best_space_ties_on_psi_go_to_the_better_run():
@@ -235,3 +235,11 @@ def test_a_note_heads_the_paper_comparison():
     summary = make_summary(run(D, "dense", "cws", "16", 0.96, 0.15))
     df = paper_comparison(best_table(summary), summary, REFERENCE)
     assert "**Smoke run**" in comparison_markdown(df, [D], note="Smoke run")
+
+
+def test_seed_spread_shows_in_the_best_markdown(tmp_path):
+    summary = make_summary(run(D, "dense", "cws", "16", 0.96, 0.15))
+    best = best_table(summary.assign(perf_std=0.004, seeds=3))
+    paths = [tmp_path / name for name in ("b.csv", "b.md", "b.tex")]
+    write_best(best, *paths)
+    assert "± 0.0040 (3 seeds)" in paths[1].read_text()

@@ -1,4 +1,6 @@
 """Every figure writes a non-empty PNG and SVG, also from empty tables, and the Pareto front."""
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -98,3 +100,9 @@ def test_pareto_front_keeps_only_undominated_runs(hib, front):
     psi = [0.4, 0.1, 0.2, 0.3, 0.2, 0.5]
     perf = [0.97, 0.90, 0.95, 0.94, 0.20, 0.96] if hib else [0.25, 0.30, 0.20, 0.22, 0.40, 0.21]
     assert plots.pareto_front(psi, perf, hib) == front
+
+
+def test_psi_vs_performance_draws_seed_spread(tmp_path):
+    summary = make_summary(run(D, "dense", "cws", "16", 0.96, 0.15)).assign(perf_std=0.01, seeds=2)
+    paths = plots.psi_vs_performance(summary, tmp_path / "spread")
+    assert all(Path(path).stat().st_size > 0 for path in paths)

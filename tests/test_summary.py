@@ -6,7 +6,8 @@ from sham_core.summary import history_rows, matmul_rows, metric_label, run_row
 
 IDENTITY = {"experiment": "m-d", "model": "m", "dataset": "d", "task": "regression", "higher_is_better": False,
             "layers_selection": "both", "method": "cws+pr_cws", "config": "16/90",
-            "param_path": "conv.k~16/dense.p~90/dense.k~8"}
+            "param_path": "conv.k~16/dense.p~90/dense.k~8/seed~2", "point": "conv.k~16/dense.p~90/dense.k~8",
+            "seed": 2}
 
 
 def group_bytes(scale):
@@ -45,10 +46,24 @@ def test_a_failed_run_keeps_its_identity_and_error():
 
 
 def test_matmul_and_history_rows():
-    identity = {"experiment": "m-d", "layers": "dense", "method": "cws", "params": "k~8"}
+    identity = {"experiment": "m-d", "layers": "dense", "method": "cws", "params": "k~8", "seed": 1}
     rows = matmul_rows(identity, encoding())
     assert [(r["b"], r["ratio_numpy"], r["cpu"]) for r in rows] == [(1, 0.5, "x"), (64, 2.0, "x")]
     assert history_rows(identity, {"history": {"train": [0.1, 0.2], "test": None}})[1]["epoch"] == 2
+
+
+def test_points_average_the_seeds_and_keep_all_failed_points():
+    import pandas as pd
+    from sham_core.summary import SUMMARY_COLUMNS, points
+    base = {"experiment": "e", "layers": "dense", "method": "cws", "params": "k~8", "status": "ok",
+            "higher_is_better": True, "psi": 0.1, "delta": 0.0}
+    rows = [dict(base, seed=1, after_retrain=0.90), dict(base, seed=2, after_retrain=0.94),
+            dict(base, seed=3, status="failed", error="x"),
+            dict(base, params="k~9", seed=1, status="failed", error="y")]
+    table = points(pd.DataFrame(rows, columns=SUMMARY_COLUMNS))
+    ok = table[table.params == "k~8"].iloc[0]
+    assert ok.after_retrain == pytest.approx(0.92) and ok.perf_std == pytest.approx(0.02) and ok.seeds == 2
+    assert table[table.params == "k~9"].iloc[0].status == "failed"
 
 
 def test_metric_label():

@@ -24,16 +24,17 @@ def load(name):
 
 def test_default_grid_has_every_method_on_dense_and_conv_and_some_pairs():
     runs = expand_grid(load("config.yaml"))
-    by_layers = Counter(run.layers for run in runs)
-    assert by_layers["dense"] == 10 and by_layers["conv"] == 9 and by_layers["both"] >= 2
+    points = Counter(run.layers for run in runs if run.seed == 1)
+    assert points["dense"] == 10 and points["conv"] == 9 and points["both"] >= 2
+    assert any(run.seed == 2 for run in runs), "a few methods run with two seeds"
     assert len(runs) * 2 + 6 <= 60
 
 
 def test_paths_are_readable_and_unique():
     run = Run("vgg_mini-digits", "dense", "pr_uq", {"p": 90, "k": 32})
-    assert run.path == "vgg_mini-digits/dense/pr_uq/p~90/k~32" and run.config_label == "90-32"
+    assert run.path == "vgg_mini-digits/dense/pr_uq/p~90/k~32/seed~1" and run.config_label == "90-32"
     both = Run("e", "both", "cws+slr", {"conv": {"k": 64}, "dense": {"q": 16, "sr": 0.5, "rr": 0.25}})
-    assert both.param_path == "conv.k~64/dense.q~16/dense.sr~0.5/dense.rr~0.25"
+    assert both.point_path == "conv.k~64/dense.q~16/dense.sr~0.5/dense.rr~0.25"
     assert both.config_label == "64/16"
     assert both.compress_args() == ({"conv": "cws", "dense": "slr"}, both.params)
 
@@ -42,14 +43,14 @@ def test_lists_expand_to_their_product():
     config = load("config.yaml")
     config["grid"] = {"dense": {"pr_cws": {"p": [50, 90.0], "k": [2, 32]}}}
     paths = [run.path for run in expand_grid(config)]
-    assert paths == [f"vgg_mini-digits/dense/pr_cws/p~{p}/k~{k}" for p in (50, 90) for k in (2, 32)]
+    assert paths == [f"vgg_mini-digits/dense/pr_cws/p~{p}/k~{k}/seed~1" for p in (50, 90) for k in (2, 32)]
 
 
 @pytest.mark.parametrize("edit,message", [
     (lambda c: c["experiments"][0]["train"].update(epochss=3), "'epochss' was unexpected"),
     (lambda c: c["grid"]["dense"].update(prune={"p": [3]}), "'prune' was unexpected"),
     (lambda c: c["grid"]["dense"].update(cws={"k": "many"}), "'many'"),
-    (lambda c: c.update(seeds=3), "'seeds' does not match"),
+    (lambda c: c.update(seedz=3), "'seedz' does not match"),
 ])
 def test_schema_names_the_bad_key(edit, message):
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -127,6 +128,13 @@ def test_experiment_grid_and_tied_parameters():
     config["experiments"].append({"model": "vgg_mini", "dataset": "digits", "name": "own", "grid": {"both": [
         {"conv": {"cws": {"k": [32, 64]}}, "dense": {"pr_cws": {"p": [90, 95], "k": [32, 64]}}, "tie": ["k"]}]}})
     runs = [run for run in expand_grid(config) if run.experiment == "own"]
-    assert [run.param_path for run in runs] == [
+    assert [run.point_path for run in runs] == [
         "conv.k~32/dense.p~90/dense.k~32", "conv.k~32/dense.p~95/dense.k~32",
         "conv.k~64/dense.p~90/dense.k~64", "conv.k~64/dense.p~95/dense.k~64"]
+
+
+def test_seeds_repeat_a_grid_point():
+    config = load("config.yaml")
+    config["seeds"] = [1, 2]
+    config["grid"] = {"dense": {"cws": {"k": [8]}, "pws": {"k": [8], "seeds": [5]}}}
+    assert [run.path.split("/", 3)[3] for run in expand_grid(config)] == ["k~8/seed~1", "k~8/seed~2", "k~8/seed~5"]

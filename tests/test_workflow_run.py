@@ -49,7 +49,7 @@ def test_failed_run_is_recorded_and_listed(tiny_run):
     summary = pd.read_csv(tiny_run / "results" / "tables" / "summary.csv")
     failed = summary[summary.status == "failed"]
     assert list(failed.method) == ["cws"] and "exceeds" in failed.error.iloc[0]
-    metrics = json.loads(next((tiny_run / "results" / "runs").glob("*/dense/cws/*/metrics.json")).read_text())
+    metrics = json.loads(next((tiny_run / "results" / "runs").glob("*/dense/cws/**/metrics.json")).read_text())
     assert metrics["status"] == "failed"
     assert "failed" in (tiny_run / "results" / "tables" / "best.md").read_text().lower()
 
@@ -104,7 +104,7 @@ def test_changing_one_grid_value_reruns_only_its_jobs(tiny_run, tmp_path):
 
 def test_a_rerun_reproduces_the_metrics(tiny_run):
     """Seeds make a run repeatable (kept last: it leaves the run's encoding out of date)."""
-    path = next((tiny_run / "results" / "runs").glob("*/dense/pr_cws/*/*/metrics.json"))
+    path = next((tiny_run / "results" / "runs").glob("*/dense/pr_cws/**/metrics.json"))
     before = json.loads(path.read_text())
     path.unlink()
     snakemake(tiny_run, ROOT / "config" / "test.yaml", str(path.relative_to(tiny_run)))

@@ -3,7 +3,7 @@ from sham_core.jobs import compress_job
 from sham_core.joblog import logging_to
 
 with logging_to(snakemake.log[0]):
-    compress_job(snakemake.params.run, snakemake.params.experiment, snakemake.params.seed,
-                 snakemake.input.model, snakemake.input.data, snakemake.input.meta,
+    compress_job(snakemake.params.run, snakemake.params.experiment, snakemake.input.model,
+                 snakemake.input.data, snakemake.input.meta,
                  {"model": snakemake.output.model, "npz": snakemake.output.npz,
                   "metrics": snakemake.output.metrics})

@@ -13,8 +13,11 @@ def _cells(row):
         matches = "yes"
     else:
         matches = "no" if row.selection == "best_perf" else NO_MATCH
-    return [row.layers, row.method, row.selection, row.config, fmt_perf(row.perf),
-            fmt_delta(row.delta), fmt_psi(row.psi), matches]
+    perf = fmt_perf(row.perf)
+    if row.seeds > 1:
+        perf += f" ± {fmt_perf(row.perf_std)} ({row.seeds} seeds)"
+    return [row.layers, row.method, row.selection, row.config, perf, fmt_delta(row.delta), fmt_psi(row.psi),
+            matches]
 
 
 def _sections(best):

@@ -4,7 +4,7 @@ import pandas as pd
 SUMMARY_COLUMNS = ("experiment", "layers", "method", "config", "params", "status",
                    "higher_is_better", "baseline", "after_retrain", "delta", "psi")
 BEST_COLUMNS = ["experiment", "layers", "method", "selection", "config", "params",
-                "perf", "baseline", "delta", "psi", "matches_baseline"]
+                "perf", "baseline", "delta", "psi", "matches_baseline", "perf_std", "seeds"]
 FAILED_COLUMNS = ["experiment", "layers", "method", "params", "error"]
 
 

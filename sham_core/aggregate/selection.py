@@ -12,11 +12,12 @@ def _perf_order(group):
 
 
 def _row(run, selection, matches):
-    """One best-table row from a run."""
+    """One best-table row from a run (or a grid point's mean over seeds, with its spread)."""
     return {"experiment": run["experiment"], "layers": run["layers"], "method": run["method"],
             "selection": selection, "config": run["config"], "params": run["params"],
             "perf": run["after_retrain"], "baseline": run["baseline"], "delta": run["delta"],
-            "psi": run["psi"], "matches_baseline": bool(matches)}
+            "psi": run["psi"], "matches_baseline": bool(matches),
+            "perf_std": run.get("perf_std", 0.0), "seeds": run.get("seeds", 1)}
 
 
 def _best_space(group):
