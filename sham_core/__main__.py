@@ -1,0 +1,149 @@
+"""sham_core's command line: compress a Keras model into one model file, and predict with that file.
+
+    python -m sham_core compress MODEL.keras --method pr_uq --layers dense --p 90 --k 32 -o model.sham
+    python -m sham_core compress MODEL.keras --layers both --conv-method cws --conv-k 32 \\
+        --dense-method pr_uq --dense-p 90 --dense-k 32 --data data.npz --epochs 3 -o model.sham
+    python -m sham_core predict model.sham inputs.npy -o predictions.npy
+
+With --layers both, each side reads --conv-X / --dense-X (method and parameters), falling back
+to the unprefixed --X. --data is an npz with x_train, y_train, x_test, y_test (x_train_0, ...
+for several inputs); predict's inputs are one .npy array, or an .npz of x_0, x_1, ... per input.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from .compression import METHODS
+
+SIDES = ("conv", "dense")
+PARAMS = {"p": float, "k": int, "q": int, "sr": float, "rr": float}
+
+
+def main(argv=None):
+    """Parse the command line and run the command; bad input exits with a usage error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for path in filter(None, (getattr(args, name) for name in args.files)):
+        if not os.path.isfile(path):
+            parser.error(f"no such file: {path}")
+    try:
+        args.run(parser, args)
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def build_parser():
+    """The argument parser with its compress and predict commands."""
+    parser = argparse.ArgumentParser(prog="python -m sham_core", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    compress = commands.add_parser("compress", help="compress a Keras model and save it as one model file")
+    compress.add_argument("model", help="a trained .keras (or .h5) model")
+    compress.add_argument("--layers", choices=("dense", "conv", "both"), default="dense")
+    compress.add_argument("--data", help="npz with the train and test splits (for metrics and retraining)")
+    compress.add_argument("--epochs", type=int, default=0, help="retraining epochs (default: 0; needs --data)")
+    compress.add_argument("--batch-size", type=int, default=128)
+    compress.add_argument("--seed", type=int, default=1)
+    compress.add_argument("-o", "--output", required=True, help="the model file to write (e.g. model.sham)")
+    for prefix in ("", *(f"{side}-" for side in SIDES)):
+        compress.add_argument(f"--{prefix}method", choices=list(METHODS), metavar="METHOD",
+                              help=f"one of {', '.join(METHODS)}" if not prefix else None)
+        for key, kind in PARAMS.items():
+            compress.add_argument(f"--{prefix}{key}", type=kind, metavar=key.upper())
+        compress.add_argument(f"--{prefix}lambdas", type=float, nargs="+", metavar="LAMBDA")
+    compress.set_defaults(run=run_compress, files=("model", "data"))
+    predict = commands.add_parser("predict", help="run a model file on some inputs")
+    predict.add_argument("model", help="a model file written by compress")
+    predict.add_argument("inputs", help=".npy with the inputs, or .npz with x_0, x_1, ... for several inputs")
+    predict.add_argument("-o", "--output", help=".npy to write the predictions to (default: print them)")
+    predict.add_argument("--batch-size", type=int, default=256)
+    predict.set_defaults(run=run_predict, files=("model", "inputs"))
+    return parser
+
+
+def run_compress(parser, args):
+    """Compress the model as asked, save the model file, and print psi, its size and the metrics."""
+    import keras
+
+    from .artifact import save
+    from .compression import compress
+    from .data import load_split
+    if args.epochs and not args.data:
+        parser.error("--epochs needs --data to retrain on")
+    method, params = request(parser, args)
+    model = keras.saving.load_model(args.model)
+    train, test = (load_split(args.data, "train"), load_split(args.data, "test")) if args.data else (None, None)
+    res = compress(model, method, args.layers, params, train=train, test=test, epochs=args.epochs,
+                   batch_size=args.batch_size, seed=args.seed)
+    sizes = save(res, args.output, params=params,
+                 info={"model_file": args.model, "data": args.data, "epochs": args.epochs, "seed": args.seed})
+    print(f"{method} on {args.layers} layers: psi {sizes['psi']:.4f}")
+    print(f"{args.output}: {sizes['file']:,} bytes = {sizes['compressed']:,} compressed + {sizes['uncompressed']:,} "
+          f"uncompressed + {sizes['architecture']:,} architecture + {sizes['manifest']:,} manifest + "
+          f"{sizes['framing']:,} framing ({sizes['file_psi']:.4f} of the float32 network)")
+    if res.metric:
+        print(f"{res.metric}: {res.before:.4f} before, {res.after_compress:.4f} after compression, "
+              f"{res.after_retrain:.4f} after retraining")
+
+
+def request(parser, args):
+    """(method, params) for compress(): plain for one layer kind, keyed by "conv" and "dense" for both."""
+    given = {flag for flag in _param_flags() if getattr(args, flag) is not None}
+    sides = SIDES if args.layers == "both" else (None,)
+    methods = {side: (side and getattr(args, f"{side}_method")) or args.method for side in sides}
+    if None in methods.values():
+        parser.error("--layers both needs --conv-method and --dense-method (or --method for both)"
+                     if args.layers == "both" else "--method is required")
+    params, used = {}, set()
+    for side, method in methods.items():
+        params[side] = {}
+        for key in METHODS[method].params + METHODS[method].optional:
+            flag = next((f for f in (f"{side}_{key}", key) if f in given), None)
+            if flag:
+                params[side][key] = getattr(args, flag)
+                used.add(flag)
+    if given - used:
+        parser.error(f"{', '.join('--' + f.replace('_', '-') for f in sorted(given - used))}: not a parameter "
+                     f"of {' or '.join(sorted(set(methods.values())))} on {args.layers} layers")
+    if args.layers != "both":
+        return methods[None], params[None]
+    return methods, params
+
+
+def _param_flags():
+    """The argparse names of every parameter flag, plain and per side."""
+    keys = [*PARAMS, "lambdas"]
+    return keys + [f"{side}_{key}" for side in SIDES for key in keys]
+
+
+def run_predict(parser, args):
+    """Load the model file, predict on the inputs, and save or print the predictions."""
+    from .artifact import load
+    predictions = load(args.model).predict(read_inputs(args.inputs), batch_size=args.batch_size)
+    if args.output:
+        np.save(args.output, predictions)
+        print(f"predictions of shape {predictions.shape} written to {args.output}")
+    else:
+        np.savetxt(sys.stdout, predictions.reshape(len(predictions), -1), fmt="%.7g")
+
+
+def read_inputs(path):
+    """One array from a .npy, or the list x_0, x_1, ... (or the only array) from an .npz."""
+    data = np.load(path)
+    if isinstance(data, np.ndarray):
+        return data
+    with data:
+        if len(data.files) == 1:
+            return data[data.files[0]]
+        inputs = []
+        while f"x_{len(inputs)}" in data.files:
+            inputs.append(data[f"x_{len(inputs)}"])
+        if not inputs:
+            raise ValueError(f"{path} holds {', '.join(data.files)}; expected one array or x_0, x_1, ...")
+        return inputs
+
+
+if __name__ == "__main__":
+    main()

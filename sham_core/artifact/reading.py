@@ -1,0 +1,153 @@
+"""load() and sizes(): a model file back as a Keras model whose compressed Dense layers run from their bytes."""
+import json
+import os
+from dataclasses import dataclass
+from functools import reduce
+
+import keras
+import numpy as np
+from keras import ops
+
+from ..compression.selection import all_layers
+from ..encoding.inference import EncodedDense
+from ..formats import FormatError
+from ..formats import load as load_encoding
+from .container import ArtifactError, framing, read
+
+STORED_DENSE = "ShamStoredDense"
+BATCH_SIZE = 256
+
+
+@dataclass
+class Artifact:
+    """A loaded model file: its Keras model, its manifest, and batched prediction."""
+
+    model: keras.Model
+    manifest: dict
+
+    def predict(self, x, batch_size=BATCH_SIZE):
+        """The outputs on x (an array, or a list of arrays for several inputs) as numpy, eagerly batch by batch.
+
+        Eager because the encoded Dense layers compute in numpy: ``model.predict`` traces a graph they cannot join.
+        """
+        inputs = list(x) if isinstance(x, (list, tuple)) else [x]
+        _check_inputs(self.model, [np.shape(array) for array in inputs])
+        batches = []
+        for start in range(0, len(inputs[0]), batch_size):
+            batch = [np.asarray(array[start:start + batch_size]) for array in inputs]
+            batches.append(ops.convert_to_numpy(self.model(batch if len(inputs) > 1 else batch[0], training=False)))
+        return np.concatenate(batches)
+
+
+def _check_inputs(model, shapes):
+    """ValueError naming the expected shapes unless ``shapes`` fit the model's inputs (batch axis aside)."""
+    expected = [tuple(tensor.shape[1:]) for tensor in model.inputs]
+    fits = len(shapes) == len(expected) and all(
+        len(shape) == len(want) + 1 and all(w in (None, s) for w, s in zip(want, shape[1:]))
+        for shape, want in zip(shapes, expected))
+    if not fits:
+        want = ", ".join(str((None, *shape)) for shape in expected)
+        raise ValueError(f"the model takes {len(expected)} input(s) of shape {want}; got {', '.join(map(str, shapes))}")
+
+
+def load(path):
+    """The model file at ``path`` as an Artifact; ArtifactError if it is not an intact one.
+
+    Dense layers run from their stored encodings (EncodedDense: ``enc.matmul``, never decoded).
+    Conv layers are decoded into their kernels: Keras' convolutions need the dense kernel and
+    cannot run from an index map (or any other format) directly.
+    """
+    manifest, sections = read(path)
+    encodings = {entry["layer"]: _encodings(entry, sections, path) for entry in manifest["compressed"]}
+    weights = {}
+    for entry in manifest["weights"]:
+        weights.setdefault(entry["layer"], {})[entry["index"]] = _array(entry, sections[entry["section"]])
+    for entry in manifest["compressed"]:
+        if entry["kind"] != "dense":
+            kernel = reduce(np.matmul, [enc.to_dense() for enc in encodings[entry["layer"]]])
+            weights.setdefault(entry["layer"], {})[entry["index"]] = kernel.reshape(entry["shape"])
+    dense = {entry["layer"]: encodings[entry["layer"]] for entry in manifest["compressed"] if entry["kind"] == "dense"}
+    architecture = bytes(sections[manifest["architecture"]]).decode("utf-8")
+    model = _model(architecture, dense, {name: weights.pop(name, {}) for name in dense}, path)
+    _set_weights(model, weights, path)
+    return Artifact(model, manifest)
+
+
+def sizes(path):
+    """The file's bytes by part: compressed + uncompressed + architecture + manifest + framing == file.
+
+    compressed is what psi promised (psi x the float32 bytes of the compressed kernels);
+    file_psi is the whole file over the float32 bytes of every weight of the network.
+    """
+    manifest, sections = read(path)
+    file = os.path.getsize(path)
+    parts = {"compressed": sum(len(sections[i]) for entry in manifest["compressed"] for i in entry["sections"]),
+             "uncompressed": sum(len(sections[entry["section"]]) for entry in manifest["weights"]),
+             "architecture": len(sections[manifest["architecture"]]),
+             "manifest": file - framing(len(sections)) - sum(len(section) for section in sections),
+             "framing": framing(len(sections))}
+    return {"file": file, **parts, "psi": manifest["psi"],
+            "file_psi": file / manifest["float32_bytes"]["network"]}
+
+
+def _encodings(entry, sections, path):
+    """The encodings of one compressed layer's stored matrices."""
+    try:
+        return [load_encoding(sections[i]) for i in entry["sections"]]
+    except FormatError as error:
+        raise ArtifactError(f"{path}: layer {entry['layer']}: {error}") from None
+
+
+def _array(entry, section):
+    """One uncompressed weight from its little-endian bytes."""
+    dtype = np.dtype(entry["dtype"])
+    return np.frombuffer(section, dtype.newbyteorder("<")).astype(dtype).reshape(entry["shape"])
+
+
+def _model(architecture, encodings, weights, path):
+    """The Keras model of the stored JSON, its Dense layers named in ``encodings`` built as EncodedDense."""
+    config = json.loads(architecture)
+    missing = set(encodings) - _swap_dense(config, set(encodings))
+    if missing:
+        raise ArtifactError(f"{path}: the architecture has no Dense layer {', '.join(sorted(missing))}")
+
+    class StoredDense:
+        """Stands in for the encoded Dense layers' class while Keras deserializes the model."""
+
+        @staticmethod
+        def from_config(layer):
+            name = layer["name"]
+            bias = next(iter(weights[name].values()), None)
+            return EncodedDense(encodings[name], bias, layer["activation"], name=name)
+
+    return keras.models.model_from_json(json.dumps(config), custom_objects={STORED_DENSE: StoredDense})
+
+
+def _swap_dense(node, names):
+    """Point the configs of the Dense layers called ``names`` at STORED_DENSE, in place; return those found."""
+    found = set()
+    if isinstance(node, dict):
+        if node.get("class_name") == "Dense" and node.get("config", {}).get("name") in names:
+            node.update(class_name=STORED_DENSE, registered_name=STORED_DENSE, module=None)
+            found.add(node["config"]["name"])
+        children = node.values()
+    else:
+        children = node if isinstance(node, list) else []
+    for child in children:
+        found |= _swap_dense(child, names)
+    return found
+
+
+def _set_weights(model, weights, path):
+    """Give every layer of ``model`` its stored weights ({layer: {index: array}}); ArtifactError on a mismatch."""
+    layers = {layer.name: layer for layer in all_layers(model)}
+    unknown = set(weights) - set(layers)
+    if unknown:
+        raise ArtifactError(f"{path}: weights stored for layers the architecture lacks: {', '.join(sorted(unknown))}")
+    for name, layer in layers.items():
+        arrays = weights.get(name, {})
+        if sorted(arrays) != list(range(len(layer.weights))):
+            raise ArtifactError(f"{path}: layer {name} has {len(layer.weights)} weights, the file stores "
+                                f"{len(arrays)}")
+        if arrays:
+            layer.set_weights([arrays[i] for i in range(len(arrays))])

@@ -1,0 +1,138 @@
+"""save(): a compressed model's architecture, weights and encoded kernels in one file."""
+import platform
+import sys
+
+import keras
+import numpy as np
+
+from .. import __version__
+from ..compression.selection import all_layers
+from ..encoding.sizes import CODED, choose
+from ..formats import FORMATS, as_matrix
+from .container import write
+from .reading import sizes
+
+
+def save(result, path, formats=None, params=None, info=None):
+    """Write ``result`` (a CompressionResult, or ``(model, layers)``) to ``path``; return ``sizes(path)``.
+
+    formats: {layer name or kind ("dense"/"conv"): format name}, overriding the study's
+    choice (im for conv; per matrix the smaller of ham and sham for dense).
+    params: the compression parameters, recorded in the manifest; info: any other JSON fields.
+    """
+    model, records, metrics = _parts(result)
+    choices = _overrides(formats or {}, records)
+    kernels = _kernel_indices(model, records)
+    sections = [model.to_json().encode("utf-8")]
+    compressed = [dict(_compressed_entry(record, choices[record.name], sections), index=kernels[record.name])
+                  for record in records]
+    weights = [entry for layer in all_layers(model) for entry in _weight_entries(layer, kernels.get(layer.name),
+                                                                                   sections)]
+    manifest = {**_summary(records, compressed, weights, sections), "params": params, "metrics": metrics,
+                "info": info or {}, "versions": versions(), "architecture": 0, "compressed": compressed,
+                "weights": weights}
+    write(path, manifest, sections)
+    return sizes(path)
+
+
+def _summary(records, compressed, weights, sections):
+    """Method, layer selection, psi and the byte counts of the manifest."""
+    kinds = {record.kind: record.method for record in records}
+    float32 = sum(entry["float32_bytes"] for entry in compressed)
+    stored = sum(entry["bytes"] for entry in compressed)
+    return {"method": kinds if len(kinds) > 1 else next(iter(kinds.values())),
+            "layers": "both" if len(kinds) > 1 else next(iter(kinds)),
+            "psi": stored / float32,
+            "bytes": {"compressed": stored, "uncompressed": sum(len(sections[w["section"]]) for w in weights)},
+            "float32_bytes": {"compressed": float32, "network": float32 + 4 * _count(weights)}}
+
+
+def versions():
+    """The versions of sham_core, Keras, its backend, numpy and Python, for the manifest."""
+    backend = keras.backend.backend()
+    return {"sham_core": __version__, "keras": keras.__version__, "backend": backend,
+            "backend_version": getattr(sys.modules.get(backend), "__version__", None),
+            "numpy": np.__version__, "python": platform.python_version()}
+
+
+def _parts(result):
+    """(model, compressed layer records, metrics dict or None) of a CompressionResult or a (model, layers) pair."""
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        model, records = result
+        metrics = None
+    elif hasattr(result, "model") and hasattr(result, "layers"):
+        model, records = result.model, result.layers
+        metrics = {"metric": result.metric, "before": result.before, "after_compress": result.after_compress,
+                   "after_retrain": result.after_retrain}
+    else:
+        raise TypeError(f"save() takes a CompressionResult or a (model, layers) pair, not {type(result).__name__}")
+    if not records:
+        raise ValueError("there is no compressed layer to save")
+    return model, list(records), metrics
+
+
+def _overrides(formats, records):
+    """{layer name: format name} from ``formats`` keyed by layer name or kind; ValueError on unknown names."""
+    names = {record.name for record in records} | {"dense", "conv"}
+    unknown = [key for key in formats if key not in names]
+    if unknown:
+        raise ValueError(f"formats names {', '.join(unknown)}, neither a compressed layer nor a kind; "
+                         f"use one of {', '.join(sorted(names))}")
+    bad = [value for value in formats.values() if value not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown format {bad[0]!r}; choose one of {', '.join(FORMATS)}")
+    return {record.name: formats.get(record.name, formats.get(record.kind)) for record in records}
+
+
+def _compressed_entry(record, override, sections):
+    """The manifest entry of one compressed kernel; its encoded matrices are appended to ``sections``."""
+    parts = list(record.factors) if record.factors is not None else [as_matrix(record.kernel)]
+    encodings = [_encode(record.kind, part, override) for part in parts]
+    start = len(sections)
+    sections.extend(enc.to_bytes() for enc in encodings)
+    return {"layer": record.name, "kind": record.kind, "method": record.method, "shape": list(record.shape),
+            "formats": [enc.name for enc in encodings], "matrices": [list(enc.shape) for enc in encodings],
+            "sections": list(range(start, len(sections))), "bytes": sum(enc.nbytes for enc in encodings),
+            "float32_bytes": 4 * int(record.kernel.size)}
+
+
+def _encode(kind, matrix, override):
+    """``matrix`` in the ``override`` format, else in the study's choice (sizes.choose) for ``kind``."""
+    names = [override] if override else ["im"] if kind == "conv" else list(CODED)
+    encodings = {name: [FORMATS[name].from_dense(matrix)] for name in names}
+    return encodings[override or choose(kind, encodings)[0]][0]
+
+
+def _weight_entries(layer, skip, sections):
+    """Manifest entries of the layer's weights but the one at index ``skip``; their bytes go to ``sections``."""
+    entries = []
+    for index, array in enumerate(layer.get_weights()):
+        if index == skip:
+            continue
+        array = np.ascontiguousarray(array)
+        sections.append(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+        entries.append({"layer": layer.name, "index": index, "shape": list(array.shape),
+                        "dtype": array.dtype.name, "section": len(sections) - 1})
+    return entries
+
+
+def _kernel_indices(model, records):
+    """{layer name: position of its kernel among its weights} of the compressed layers; checks they match."""
+    layers = {layer.name: layer for layer in all_layers(model)}
+    indices = {}
+    for record in records:
+        layer = layers.get(record.name)
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None or tuple(kernel.shape) != tuple(record.shape):
+            raise ValueError(f"compressed layer {record.name} {tuple(record.shape)} has no layer of that name "
+                             f"and kernel shape in the model")
+        found = [i for i, weight in enumerate(layer.weights) if weight is kernel]
+        if len(found) != 1:
+            raise ValueError(f"layer {layer.name}: its kernel is not one of its weights, so it cannot be stored")
+        indices[record.name] = found[0]
+    return indices
+
+
+def _count(entries):
+    """The number of values in some weight entries."""
+    return sum(int(np.prod(entry["shape"])) for entry in entries)
