@@ -1,0 +1,112 @@
+"""Whole-network inference cost: latency of batches of 1 and 64, and peak memory of a fresh process.
+
+Latency times a ``predict(batch)`` callable in this process. Peak memory runs a fresh child
+and reads its maximum resident set size from outside, through a small launcher process: a
+child forked straight from this (large) process would report this process's resident size
+too, because Linux carries the parent's high-water mark across fork and exec.
+"""
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+from keras import ops
+
+BATCH_SIZES = (1, 64)
+RUNS = 20
+WARM_UP = 3
+MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss counts bytes on macOS, KiB elsewhere
+
+# Spawns argv[1:] under this interpreter with stdout discarded, waits, prints exit code and ru_maxrss.
+LAUNCHER = """import os, sys
+out = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
+pid = os.posix_spawn(sys.executable, [sys.executable, *sys.argv[1:]], os.environ, file_actions=out)
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+IMPORT_KERAS = "import keras"
+# Loads a .keras model and runs it on a .npy array (or the arrays of a .npz, in order) as inference.outputs does.
+PREDICT_KERAS = """import sys
+import keras
+import numpy as np
+from keras import ops
+model = keras.saving.load_model(sys.argv[1], compile=False)
+data = np.load(sys.argv[2])
+x = [data[name] for name in data.files] if hasattr(data, "files") else data
+inputs = x if isinstance(x, list) else [x]
+for start in range(0, len(inputs[0]), 256):
+    batch = [array[start:start + 256] for array in inputs]
+    ops.convert_to_numpy(model(batch if isinstance(x, list) else batch[0], training=False))
+"""
+
+
+def inference_latency(predict, x, batch_sizes=BATCH_SIZES, runs=RUNS, warm_up=WARM_UP):
+    """{b: median seconds of ``runs`` timed predict(the first b samples of x)} after ``warm_up`` untimed calls.
+
+    x is an array or a list of arrays (one per model input).
+    """
+    if runs < 1 or warm_up < 0:
+        raise ValueError(f"need runs >= 1 and warm_up >= 0, got {runs} and {warm_up}")
+    inputs = list(x) if isinstance(x, (list, tuple)) else None
+    n = len(inputs[0]) if inputs is not None else len(x)
+    latency = {}
+    for b in batch_sizes:
+        if not 1 <= b <= n:
+            raise ValueError(f"batch size {b} needs between 1 and the {n} samples given")
+        batch = [array[:b] for array in inputs] if inputs is not None else x[:b]
+        for _ in range(warm_up):
+            predict(batch)
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            predict(batch)
+            samples.append(time.perf_counter() - start)
+        latency[b] = statistics.median(samples)
+    return latency
+
+
+def keras_predict(model):
+    """predict(batch) for inference_latency: the eager direct call model(batch, training=False), as numpy.
+
+    Not model.predict: it wraps every call in a compiled function and a data pipeline whose
+    overhead swamps a batch of 1, and an encoded model (EncodedDense computes in numpy) runs
+    only eagerly; direct calls, as inference.outputs makes them, time both models alike.
+    """
+    return lambda batch: ops.convert_to_numpy(model(batch, training=False))
+
+
+def peak_memory_mb(script_args, timeout=None):
+    """Peak resident memory (MiB) of a fresh ``python *script_args`` run to its end; raises if it fails."""
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, *map(os.fspath, script_args)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+    try:
+        out, err = launcher.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(launcher.pid, signal.SIGKILL)  # the launcher's session holds the child too
+        launcher.communicate()
+        raise
+    fields = out.split()
+    if launcher.returncode != 0 or len(fields) != 2 or fields[0] != "0":
+        raise RuntimeError(f"python {' '.join(map(str, script_args))[:200]} failed:\n{err[-2000:]}")
+    return int(fields[1]) * MAXRSS_UNIT / 2**20
+
+
+def memory_args(kind, path, inputs_path):
+    """The interpreter arguments that load a model and predict inputs: kind "keras" (.keras) or "artifact"."""
+    if kind == "keras":
+        return ["-c", PREDICT_KERAS, os.fspath(path), os.fspath(inputs_path)]
+    if kind == "artifact":
+        return ["-m", "sham_core", "predict", os.fspath(path), os.fspath(inputs_path)]
+    raise ValueError(f"kind must be 'keras' or 'artifact', got {kind!r}")
+
+
+def model_peak_memory_mb(kind, path, inputs_path, timeout=None):
+    """{"peak_mb", "keras_import_mb"}: a fresh process's peak predicting, and one's that only imports keras.
+
+    The difference is the model's own share; the import is the floor every Keras process pays.
+    """
+    return {"peak_mb": peak_memory_mb(memory_args(kind, path, inputs_path), timeout),
+            "keras_import_mb": peak_memory_mb(["-c", IMPORT_KERAS], timeout)}
