@@ -2,6 +2,7 @@ rule aggregate:
     input:
         metrics=expand("{run}/metrics.json", run=RUN_DIRS),
         encodings=expand("{run}/encoding.json", run=RUN_DIRS),
+        provenances=expand("{run}/provenance.json", run=RUN_DIRS),
         compress_benchmarks=expand("results/benchmarks/compress/{path}.tsv", path=RUNS),
         encode_benchmarks=expand("results/benchmarks/encode/{path}.tsv", path=RUNS),
         baselines=expand("results/models/{experiment}/metrics.json", experiment=EXPERIMENTS),

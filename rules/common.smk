@@ -13,7 +13,7 @@ RUN_DIRS = [f"results/runs/{path}" for path in RUNS]
 TABLES = expand("results/tables/{name}", name=["summary.csv", "points.csv", "matmul.csv", "history.csv", "best.csv",
                 "best.md", "best.tex", "recommendation.md", "paper_comparison.csv", "paper_comparison.md"])
 PLOTS = expand("results/plots/{name}.{ext}", name=["psi_vs_performance", "best_perf", "best_space",
-               "matmul_ratios", "retraining_curves"], ext=["png", "svg"])
+               "matmul_ratios", "retraining_curves", "latency_vs_psi"], ext=["png", "svg"])
 
 
 wildcard_constraints:

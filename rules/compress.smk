@@ -9,6 +9,8 @@ rule compress:
         model=f"{RUN}/compressed.keras",
         npz=f"{RUN}/compressed.npz",
         metrics=f"{RUN}/metrics.json",
+        artifact=f"{RUN}/model.sham",
+        provenance=f"{RUN}/provenance.json",
     params:
         run=run_of,
         experiment=experiment_of("model", "dataset", "retrain"),

@@ -7,6 +7,8 @@ rule encode:
         model=f"{RUN}/compressed.keras",
         npz=f"{RUN}/compressed.npz",
         metrics=f"{RUN}/metrics.json",
+        artifact=f"{RUN}/model.sham",
+        baseline="results/models/{experiment}/baseline.keras",
     output:
         f"{RUN}/encoding.json",
     params:

@@ -10,6 +10,7 @@ rule plots:
         best_space=plot("best_space", "paired_bars"),
         matmul_ratios=plot("matmul_ratios", "matmul_ratios"),
         retraining_curves=plot("retraining_curves", "retraining_curves"),
+        latency_vs_psi=plot("latency_vs_psi", "latency_vs_psi"),
     log:
         "results/logs/plots.log",
     script:

@@ -54,7 +54,9 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     """Compress and retrain one run (with the run's seed); an invalid parameter point is status "failed"."""
     import keras
 
+    from .artifact import save as save_artifact
     from .compression import compress
+    from .provenance import write_provenance
     from .training import make_optimizer
     meta, settings = read_json(meta_path), {"optimizer": "sgd", **experiment["retrain"]}
     record = run_identity(run, experiment, meta["task"])
@@ -69,6 +71,7 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
                        patience=settings["patience"], seed=run.seed, verbose=2)
     except ValueError as error:
         print(f"run {run.path} failed: {error}")
+        write_provenance(out["provenance"], run.seed)
         _write_failed(out, dict(record, status="failed", error=str(error)))
         return
     record.update(status="ok", error=None, metric=res.metric, baseline=res.before,
@@ -80,6 +83,9 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
         res.model.save(tmp)
     with atomic_path(out["npz"]) as tmp:
         np.savez(tmp, **_layer_arrays(res.layers))
+    record["artifact"] = save_artifact(res, out["artifact"], params=run.params,
+                                       info={"experiment": run.experiment, "layers": run.layers, "seed": run.seed})
+    write_provenance(out["provenance"], run.seed)
     write_json(record, out["metrics"])
 
 
@@ -92,11 +98,12 @@ def run_identity(run, experiment, task):
 
 
 def _write_failed(out, record):
-    """Failed runs keep their outputs' names: an empty npz and model file, the reason in metrics."""
+    """Failed runs keep their outputs' names: an empty npz and empty model files, the reason in metrics."""
     with atomic_path(out["npz"]) as tmp:
         np.savez(tmp)
-    with atomic_path(out["model"]) as tmp:
-        open(tmp, "w").close()
+    for key in ("model", "artifact"):
+        with atomic_path(out[key]) as tmp:
+            open(tmp, "w").close()
     write_json(record, out["metrics"])
 
 
@@ -115,26 +122,37 @@ def _layer_arrays(records):
     return arrays
 
 
-def encode_job(model_path, npz_path, metrics_path, data_path, timing, threads, out_path):
-    """Encode one run (a failed run passes through) with ``threads`` numba threads."""
+def encode_job(paths, timing, threads, out_path):
+    """Encode one run (a failed run passes through) with ``threads`` numba threads; time its inference.
+
+    paths: model, npz, metrics, data, artifact (the run's .sham file), baseline (baseline.keras).
+    """
     import numba
 
     from .encoding import encode_run
+    from .inference_cost import latencies, peak_memory
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    metrics = read_json(metrics_path)
-    encoding = encode_run(model_path, npz_path, metrics, data_path, timing["timing_repeats"],
+    metrics = read_json(paths["metrics"])
+    encoding = encode_run(paths["model"], paths["npz"], metrics, paths["data"], timing["timing_repeats"],
                           timing["timing_budget_s"])
+    if encoding["status"] == "ok":
+        encoding["latency"] = latencies(paths["artifact"], paths["baseline"], paths["data"])
+        if timing["memory"]:
+            encoding["peak_memory"] = peak_memory("artifact", paths["artifact"], paths["data"])
     print(f"{metrics['experiment']}/{metrics['layers_selection']}/{metrics['method']}/{metrics['param_path']}: "
           f"{encoding['status']}, psi {encoding.get('psi', {}).get('network', {}).get('choice', 'n/a')}")
     write_json(encoding, out_path)
 
 
 def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_path):
-    """Encode every kernel of the uncompressed baseline."""
+    """Encode every kernel of the uncompressed baseline, and measure its peak memory."""
     import numba
 
     from .encoding import encode_baseline
+    from .inference_cost import peak_memory
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     encoding = encode_baseline(model_path, data_path, read_json(meta_path)["task"], timing["timing_repeats"],
                                timing["timing_budget_s"])
+    if timing["memory"]:
+        encoding["peak_memory"] = peak_memory("keras", model_path, data_path)
     write_json(encoding, out_path)

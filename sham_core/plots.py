@@ -259,3 +259,25 @@ def retraining_curves(history, summary, path_stem):
             marker=None)
     fig.suptitle(f"{title}, one line per run")
     return _save(fig, path_stem)
+
+
+def latency_vs_psi(summary, path_stem):
+    """Whole-network latency over the uncompressed model's against psi, for batch 1 and 64."""
+    title = "Inference latency against space"
+    columns = ("latency_b1_ratio", "latency_b64_ratio")
+    if _empty(summary) or not set(columns) <= set(summary.columns):
+        return _no_data(path_stem, title)
+    runs = ok_runs(summary).dropna(subset=["psi", *columns])
+    if runs.empty:
+        return _no_data(path_stem, title)
+    palette = _palette(runs["method"])
+    fig, axes = _subplots(1, 2, 5.2, 4.2, sharey=True)
+    for ax, column, b in zip(axes[0], columns, (1, 64)):
+        sns.scatterplot(data=runs, x="psi", y=column, hue="method", style="layers", palette=palette,
+                        legend=False, s=36, ax=ax)
+        ax.axhline(1.0, **BASELINE_STYLE)
+        ax.set(title=f"batch of {b}", xlabel=PSI_LABEL,
+               ylabel="latency / uncompressed model latency (< 1: faster)")
+    _legend(fig, palette, [Line2D([], [], **BASELINE_STYLE, label="uncompressed model")])
+    fig.suptitle(f"{title}: the whole network, Dense layers run from their stored format")
+    return _save(fig, path_stem)

@@ -5,6 +5,7 @@ summary: one row per run (grid point x seed) and one per experiment's baseline (
 matmul: one row per dense layer x format x batch size; history: one row per epoch.
 """
 import csv
+import os
 
 import pandas as pd
 
@@ -16,8 +17,9 @@ SUMMARY_COLUMNS = (
     "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method", "config",
     "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_entropy",
     *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "values",
-    "inference_metric", "inference_equal", "epochs", "seconds_compress", "seconds_encode", "wall_s",
-    "max_rss_mb")
+    "inference_metric", "inference_equal", "latency_b1_s", "latency_b64_s", "latency_b1_ratio",
+    "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "seconds_compress",
+    "seconds_encode", "wall_s", "max_rss_mb", "device", "backend", "commit")
 RUN_ID = ("experiment", "layers", "method", "params", "seed")
 MATMUL_COLUMNS = (*RUN_ID, "layer", "format", "b", "zero_fraction", "ratio_numpy", "ratio_scipy", "cpu",
                   "threads")
@@ -37,7 +39,7 @@ def read_benchmark(path):
     return float(row["s"]), float(rss) if rss not in ("NA", "-", "") else float("nan")
 
 
-def run_row(metrics, encoding, compress_benchmark, encode_benchmark):
+def run_row(metrics, encoding, compress_benchmark, encode_benchmark, provenance=None):
     """The summary row of one compression run."""
     row = {"experiment": metrics["experiment"], "model": metrics["model"], "dataset": metrics["dataset"],
            "task": metrics["task"], "metric": metric_label(metrics["task"], metrics.get("metric")),
@@ -45,7 +47,7 @@ def run_row(metrics, encoding, compress_benchmark, encode_benchmark):
            "method": metrics["method"], "config": metrics["config"], "params": metrics["point"],
            "seed": metrics["seed"], "status": metrics["status"], "error": metrics.get("error") or ""}
     (compress_s, compress_rss), (encode_s, encode_rss) = compress_benchmark, encode_benchmark
-    row.update(wall_s=compress_s + encode_s, max_rss_mb=max(compress_rss, encode_rss))
+    row.update(wall_s=compress_s + encode_s, max_rss_mb=max(compress_rss, encode_rss), **_where(provenance))
     if metrics["status"] != "ok":
         return row
     sign = 1 if metrics["higher_is_better"] else -1
@@ -54,8 +56,32 @@ def run_row(metrics, encoding, compress_benchmark, encode_benchmark):
                epochs=metrics["epochs"], seconds_compress=metrics["seconds"], seconds_encode=encoding["seconds"],
                values=_values(metrics["layers"]))
     row.update(_psi(encoding, [kind for kind in KINDS if kind in encoding["weights"]]))
-    row.update(_inference(encoding))
+    row.update(_inference(encoding), **_costs(encoding, metrics.get("artifact")))
     return row
+
+
+def _where(provenance):
+    """Where the run's numbers came from: device, Keras backend, commit."""
+    if not provenance:
+        return {}
+    device = provenance["device"]
+    return {"device": device.get("accelerator") or device.get("cpu"), "backend": provenance["backend"],
+            "commit": provenance["commit"][:12] + ("+dirty" if provenance.get("dirty") else "")}
+
+
+def _costs(encoding, artifact):
+    """Inference latency (and its ratio to the uncompressed model), peak memory and the .sham file size."""
+    costs = {}
+    latency = encoding.get("latency")
+    if latency:
+        for b in ("1", "64"):
+            costs[f"latency_b{b}_s"] = latency["compressed"][b]
+            costs[f"latency_b{b}_ratio"] = latency["ratio"][b]
+    if encoding.get("peak_memory"):
+        costs["peak_mb"] = encoding["peak_memory"]["peak_mb"]
+    if artifact:
+        costs.update(file_bytes=artifact["file"], file_psi=artifact["file_psi"])
+    return costs
 
 
 def baseline_row(experiment, metrics, encoding, dataset, model):
@@ -68,7 +94,9 @@ def baseline_row(experiment, metrics, encoding, dataset, model):
            "epochs": metrics["epochs"], "seconds_compress": metrics["seconds"],
            "seconds_encode": encoding["seconds"]}
     row.update(_psi(encoding, [kind for kind in KINDS if kind in encoding["weights"]]))
-    row.update(psi=1.0, psi_network=1.0)
+    row.update(psi=1.0, psi_network=1.0, latency_b1_ratio=1.0, latency_b64_ratio=1.0)
+    if encoding.get("peak_memory"):
+        row["peak_mb"] = encoding["peak_memory"]["peak_mb"]
     return row
 
 
@@ -131,10 +159,14 @@ def tables(inputs, experiments):
     experiments: {name: {"model": ..., "dataset": ...}} in the order of the baseline inputs.
     """
     summary, matmul, history = [], [], []
-    runs = zip(inputs["metrics"], inputs["encodings"], inputs["compress_benchmarks"], inputs["encode_benchmarks"])
-    for metrics_path, encoding_path, compress_bench, encode_bench in runs:
+    runs = zip(inputs["metrics"], inputs["encodings"], inputs["compress_benchmarks"], inputs["encode_benchmarks"],
+               inputs["provenances"])
+    for metrics_path, encoding_path, compress_bench, encode_bench, provenance in runs:
         metrics, encoding = read_json(metrics_path), read_json(encoding_path)
-        summary.append(run_row(metrics, encoding, read_benchmark(compress_bench), read_benchmark(encode_bench)))
+        summary.append(run_row(metrics, encoding, read_benchmark(compress_bench), read_benchmark(encode_bench),
+                               read_json(provenance)))
+        if metrics["status"] == "ok":
+            summary[-1]["artifact"] = os.path.join(os.path.dirname(metrics_path), "model.sham")
         identity = {key: summary[-1][key] for key in RUN_ID}
         if metrics["status"] == "ok":
             matmul += matmul_rows(identity, encoding)
@@ -198,3 +230,4 @@ def plots_job(inputs, outputs):
     plots.paired_bars(best, "best_space", stem["best_space"])
     plots.matmul_ratios(pd.read_csv(inputs["matmul"]), stem["matmul_ratios"])
     plots.retraining_curves(pd.read_csv(inputs["history"]), summary, stem["retraining_curves"])
+    plots.latency_vs_psi(summary, stem["latency_vs_psi"])

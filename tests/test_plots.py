@@ -106,3 +106,10 @@ def test_psi_vs_performance_draws_seed_spread(tmp_path):
     summary = make_summary(run(D, "dense", "cws", "16", 0.96, 0.15)).assign(perf_std=0.01, seeds=2)
     paths = plots.psi_vs_performance(summary, tmp_path / "spread")
     assert all(Path(path).stat().st_size > 0 for path in paths)
+
+
+def test_latency_vs_psi(tmp_path):
+    summary = make_summary(run(D, "dense", "cws", "16", 0.96, 0.15)).assign(latency_b1_ratio=1.4,
+                                                                            latency_b64_ratio=0.9)
+    assert all(Path(path).stat().st_size > 0 for path in plots.latency_vs_psi(summary, tmp_path / "lat"))
+    assert all(Path(path).stat().st_size > 0 for path in plots.latency_vs_psi(summary.iloc[:0], tmp_path / "e"))

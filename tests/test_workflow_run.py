@@ -41,6 +41,8 @@ def test_summary_has_every_run_with_plausible_values(tiny_run):
     assert np.allclose(with_dense.inference_metric, with_dense.after_retrain, rtol=1e-5)
     assert ok[ok.layers == "conv"].inference_metric.isna().all()
     assert (ok.seconds_compress > 0).all() and (ok.max_rss_mb > 0).all()
+    assert (ok.latency_b1_ratio > 0).all() and (ok.latency_b64_s > 0).all() and (ok.peak_mb > 100).all()
+    assert (ok.file_bytes > 0).all() and set(ok.backend) == {"tensorflow"} and ok.device.notna().all()
     slr = ok[ok.method == "cws+slr"].iloc[0]
     assert slr.psi < 0.5, "slr is measured on its factors, not on their product"
 
@@ -60,9 +62,22 @@ def test_tables_and_plots_exist(tiny_run):
                  "history.csv"):
         assert (tables / name).stat().st_size > 0, name
     assert "no published counterpart" in (tables / "paper_comparison.md").read_text()
-    for png in ("psi_vs_performance", "best_perf", "best_space", "matmul_ratios", "retraining_curves"):
+    for png in ("psi_vs_performance", "best_perf", "best_space", "matmul_ratios", "retraining_curves",
+                "latency_vs_psi"):
         assert (tiny_run / "results" / "plots" / f"{png}.png").stat().st_size > 1000
         assert (tiny_run / "results" / "plots" / f"{png}.svg").exists()
+
+
+def test_each_run_keeps_a_model_file_that_runs(tiny_run):
+    from sham_core.artifact import load
+    from sham_core.data import load_split
+    summary = pd.read_csv(tiny_run / "results" / "tables" / "summary.csv")
+    run = summary[summary.method == "pr_cws"].iloc[0]
+    x, y = load_split(tiny_run / "results" / "data" / "digits" / "data.npz", "test")
+    accuracy = float(np.mean(load(tiny_run / run.artifact).predict(x).argmax(axis=1) == y))
+    assert accuracy == pytest.approx(run.after_retrain, abs=1e-6)
+    assert run.artifact in (tiny_run / "results" / "tables" / "recommendation.md").read_text()
+    assert (tiny_run / run.artifact).with_name("provenance.json").exists()
 
 
 def test_a_second_run_has_nothing_to_do(tiny_run):

@@ -5,5 +5,4 @@ from sham_core.joblog import logging_to
 with logging_to(snakemake.log[0]):
     compress_job(snakemake.params.run, snakemake.params.experiment, snakemake.input.model,
                  snakemake.input.data, snakemake.input.meta,
-                 {"model": snakemake.output.model, "npz": snakemake.output.npz,
-                  "metrics": snakemake.output.metrics})
+                 dict(snakemake.output.items()))

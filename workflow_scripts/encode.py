@@ -3,5 +3,4 @@ from sham_core.jobs import encode_job
 from sham_core.joblog import logging_to
 
 with logging_to(snakemake.log[0]):
-    encode_job(snakemake.input.model, snakemake.input.npz, snakemake.input.metrics, snakemake.input.data,
-               snakemake.params.timing, snakemake.threads, snakemake.output[0])
+    encode_job(dict(snakemake.input.items()), snakemake.params.timing, snakemake.threads, snakemake.output[0])

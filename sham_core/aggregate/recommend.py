@@ -1,4 +1,6 @@
 """The study's choice rule, computed: per experiment and layer selection, which method to use."""
+from pandas import notna
+
 from .frames import experiment_info, experiments, layer_order, runs, tidy_best
 from .selection import failed_runs
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi
@@ -10,9 +12,16 @@ INTRO = ("Following the study: among the methods whose best_space run keeps the 
 
 
 def _run_text(row, metric):
-    """'method (config): psi ..., metric ..., delta ...' for one best-table row."""
-    return (f"**{row.method}** (config {row.config}): psi {fmt_psi(row.psi)}, "
+    """'method (config): psi ..., metric ..., delta ...' for one best-table row, and what it costs to run."""
+    text = (f"**{row.method}** (config {row.config}): psi {fmt_psi(row.psi)}, "
             f"{metric} {fmt_perf(row.perf)}, delta {fmt_delta(row.delta)}")
+    if notna(getattr(row, "latency_b1_ratio", None)):
+        text += f", latency {row.latency_b1_ratio:.2f}x the uncompressed model at batch 1"
+    if notna(getattr(row, "peak_mb", None)):
+        text += f", peak memory {row.peak_mb:.0f} MB"
+    if notna(getattr(row, "artifact", None)):
+        text += f"; the model: `{row.artifact}`"
+    return text
 
 
 def _smallest_psi(space, metric):

@@ -17,7 +17,9 @@ def _row(run, selection, matches):
             "selection": selection, "config": run["config"], "params": run["params"],
             "perf": run["after_retrain"], "baseline": run["baseline"], "delta": run["delta"],
             "psi": run["psi"], "matches_baseline": bool(matches),
-            "perf_std": run.get("perf_std", 0.0), "seeds": run.get("seeds", 1)}
+            "perf_std": run.get("perf_std", 0.0), "seeds": run.get("seeds", 1),
+            "latency_b1_ratio": run.get("latency_b1_ratio"), "peak_mb": run.get("peak_mb"),
+            "artifact": run.get("artifact")}
 
 
 def _best_space(group):

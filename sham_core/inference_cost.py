@@ -1,0 +1,40 @@
+"""What a compressed model costs at inference, next to the uncompressed one, measured in one job.
+
+Latency: whole-network, batch 1 and 64, the compressed model run from its .sham file
+(Dense layers from their stored bytes) and the uncompressed baseline, both by eager calls.
+Peak memory: a fresh process that loads the file and predicts, measured from outside.
+"""
+import os
+import tempfile
+
+import numpy as np
+
+from .data import load_split
+from .latency import inference_latency, keras_predict, model_peak_memory_mb
+
+SAMPLES = 64  # inputs for the memory child: enough for one batch of 64
+
+
+def latencies(artifact_path, baseline_path, data_path):
+    """{"compressed": {b: s}, "baseline": {b: s}, "ratio": {b: compressed / baseline}}."""
+    import keras
+
+    from .artifact import load
+    x, _ = load_split(data_path, "test")
+    compressed = inference_latency(load(artifact_path).predict, x)
+    baseline = inference_latency(keras_predict(keras.saving.load_model(baseline_path, compile=False)), x)
+    return {"compressed": compressed, "baseline": baseline,
+            "ratio": {b: compressed[b] / baseline[b] for b in compressed}}
+
+
+def peak_memory(kind, path, data_path):
+    """{"peak_mb", "keras_import_mb"} of a fresh process predicting the first test samples."""
+    x, _ = load_split(data_path, "test")
+    with tempfile.TemporaryDirectory() as folder:
+        if isinstance(x, (list, tuple)):
+            inputs = os.path.join(folder, "inputs.npz")
+            np.savez(inputs, **{f"x_{i}": part[:SAMPLES] for i, part in enumerate(x)})
+        else:
+            inputs = os.path.join(folder, "inputs.npy")
+            np.save(inputs, x[:SAMPLES])
+        return model_peak_memory_mb(kind, path, inputs)
