@@ -10,7 +10,7 @@ import tempfile
 import numpy as np
 
 from .data import load_split
-from .latency import inference_latency, keras_predict, model_peak_memory_mb
+from .latency import BATCH_SIZES, inference_latency, keras_predict, model_peak_memory_mb
 
 SAMPLES = 64  # inputs for the memory child: enough for one batch of 64
 
@@ -20,11 +20,18 @@ def latencies(artifact_path, baseline_path, data_path):
     import keras
 
     from .artifact import load
-    x, _ = load_split(data_path, "test")
+    x = _at_least(load_split(data_path, "test")[0], max(BATCH_SIZES))
     compressed = inference_latency(load(artifact_path).predict, x)
     baseline = inference_latency(keras_predict(keras.saving.load_model(baseline_path, compile=False)), x)
     return {"compressed": compressed, "baseline": baseline,
             "ratio": {b: compressed[b] / baseline[b] for b in compressed}}
+
+
+def _at_least(x, n):
+    """``x`` with its rows repeated up to ``n`` rows when it has fewer (latency needs a full batch)."""
+    if isinstance(x, (list, tuple)):
+        return [_at_least(part, n) for part in x]
+    return x if len(x) >= n else np.resize(x, (n, *x.shape[1:]))
 
 
 def peak_memory(kind, path, data_path):
