@@ -5,13 +5,17 @@ and numbers k of distinct nonzero values: the size of every format against the e
 bound, encode and decode throughput, and ``X @ W`` time for one vector (b=1) and a batch
 of 64 (b=64) relative to numpy dense and scipy CSC on the same matrix. Each result is
 checked while it is measured: ``to_dense`` must round-trip bit-exactly and ``matmul`` must
-match numpy within a float32 rounding bound.
+match numpy within a float32 rounding bound. The general-purpose baselines (kind
+"baseline": gzip, xz, zstd) sit beside the direct formats; their ``matmul`` decodes to
+dense first, so its ratio shows what computing on the compressed form buys.
 
 Timing: the JIT is warmed on small matrices first, every timed call runs once untimed
 just before it is timed, and a timing is the median of 3 to ``--repeats`` samples taken
 with ``time.perf_counter``, as many as give about 0.2 s in all; calls shorter than
 0.2 s / ``--repeats`` are looped within a sample, so that the timer's resolution and
-overhead do not count.
+overhead do not count. A call of ``LONG_S`` seconds or more (xz or zstd -19 on a large
+matrix) is run only once, and that run is its sample: the JIT is warm by then, and a
+warm-up would multiply a cost of tens of seconds.
 """
 import argparse
 import csv
@@ -30,24 +34,27 @@ import scipy
 import scipy.sparse
 
 from . import bench_methods
-from .formats import FORMATS, entropy_bits
+from .formats import BASELINES, DIRECT, FORMATS, entropy_bits
 
 DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
 DEFAULT_P = (0.0, 50.0, 90.0, 99.0)
 DEFAULT_K = (2, 32, 256)
-QUICK_GRID = {"shapes": ((512, 512),), "p": (90.0,), "k": (32,)}
+# --quick leaves out the slow baselines (xz, zstd -19: about 1 M weights/s to encode).
+QUICK_GRID = {"shapes": ((512, 512),), "p": (90.0,), "k": (32,),
+              "formats": (*DIRECT, "gzip", "zstd3", "im_zstd3")}
 BATCH = 64
 BUDGET_S = 0.2
+LONG_S = 1.0
 
-COLUMNS = ("shape", "n", "m", "p", "k", "format", "nbytes", "psi", "entropy_psi",
+COLUMNS = ("shape", "n", "m", "p", "k", "format", "kind", "nbytes", "psi", "entropy_psi",
            "entropy_nz_psi", "bits_per_entry", "encode_mws", "decode_mws", "matmul_b1_s",
            "matmul_b64_s", "ratio_b1_dense", "ratio_b64_dense", "ratio_b1_scipy",
            "ratio_b64_scipy", "numpy_b1_s", "numpy_b64_s", "scipy_b1_s", "scipy_b64_s",
            "verified")
-TABLE = ("{shape:>9} {p:>4} {k:>4} {format:<6} {psi:>6} {entropy_psi:>6} {entropy_nz_psi:>6} "
-         "{encode_mws:>8} {decode_mws:>8} {ratio_b1_dense:>7} {ratio_b1_scipy:>7} "
-         "{ratio_b64_dense:>7} {ratio_b64_scipy:>7} {verified:>4}")
-TABLE_HEADER = dict(shape="shape", p="p%", k="k", format="format", psi="psi",
+TABLE = ("{shape:>9} {p:>4} {k:>4} {format:<9} {kind:<8} {psi:>6} {entropy_psi:>6} "
+         "{entropy_nz_psi:>6} {encode_mws:>8} {decode_mws:>8} {ratio_b1_dense:>7} "
+         "{ratio_b1_scipy:>7} {ratio_b64_dense:>7} {ratio_b64_scipy:>7} {verified:>4}")
+TABLE_HEADER = dict(shape="shape", p="p%", k="k", format="format", kind="kind", psi="psi",
                     entropy_psi="H psi", entropy_nz_psi="Hnz", encode_mws="enc M/s",
                     decode_mws="dec M/s", ratio_b1_dense="b1/np", ratio_b1_scipy="b1/sp",
                     ratio_b64_dense="b64/np", ratio_b64_scipy="b64/sp", verified="ok")
@@ -82,9 +89,14 @@ def make_operands(n, seed):
 def measure(fn, max_repeats, budget_s=BUDGET_S):
     """Median seconds per call of fn() after one untimed call, and that call's result.
 
-    About ``budget_s`` seconds in all, in at most ``max_repeats`` samples (at least 3).
+    About ``budget_s`` seconds in all, in at most ``max_repeats`` samples (at least 3);
+    a first call of ``LONG_S`` or more is the only sample.
     """
+    start = time.perf_counter()
     result = fn()
+    untimed = time.perf_counter() - start
+    if untimed >= LONG_S:
+        return untimed, result
     sample_s = budget_s / max_repeats
     start = time.perf_counter()
     fn()
@@ -157,7 +169,8 @@ def bench_format(fmt, W, operands, references, bounds, repeats):
     verified = (D.shape == W.shape and D.dtype == np.float32
                 and np.array_equal(D.view(np.uint32), W.view(np.uint32)))
     del D
-    row = dict(format=fmt.name, nbytes=enc.nbytes, psi=enc.psi,
+    row = dict(format=fmt.name, kind="baseline" if fmt.name in BASELINES else "direct",
+               nbytes=enc.nbytes, psi=enc.psi,
                bits_per_entry=8 * enc.nbytes / weights,
                encode_mws=weights / encode_s / 1e6, decode_mws=weights / decode_s / 1e6)
     for label, X, reference, bound in zip(("b1", "b64"), operands, references, bounds):
@@ -201,6 +214,26 @@ def target_lines(rows):
         lines.append(f"{what:<34} target {'>=' if worst == 'min' else '<='} {limit:<5g} "
                      f"measured {value(pick):8.2f}  ({pick['shape']}, p={pick['p']}, "
                      f"k={pick['k']})  {'met' if met else 'NOT MET'}")
+    return lines
+
+
+def baseline_lines(rows):
+    """Per matrix, the smallest direct format against the smallest general-purpose baseline."""
+    best = {}
+    for row in rows:
+        key = (row["shape"], row["p"], row["k"], row["kind"])
+        if key not in best or float(row["psi"]) < float(best[key]["psi"]):
+            best[key] = row
+    lines = ["# smallest psi per matrix: direct formats (x @ W on the stored form) "
+             "vs baselines (decode first)"]
+    for (shape, p, k, kind), direct in best.items():
+        if kind != "direct" or (shape, p, k, "baseline") not in best:
+            continue
+        baseline = best[shape, p, k, "baseline"]
+        ratio = float(baseline["psi"]) / float(direct["psi"])
+        lines.append(f"{shape:>9} p={p:<3} k={k:<4} direct {direct['format']:<5} "
+                     f"{float(direct['psi']):.4f}  baseline {baseline['format']:<9} "
+                     f"{float(baseline['psi']):.4f}  baseline/direct {ratio:.2f}")
     return lines
 
 
@@ -260,13 +293,19 @@ def machine_info():
             f"numba {numba.__version__}, scipy {scipy.__version__}"]
 
 
+def grid_of(args):
+    """Shapes, p, k and formats to run: as given, else the quick or the full defaults."""
+    defaults = {"shapes": DEFAULT_SHAPES, "p": DEFAULT_P, "k": DEFAULT_K, "formats": tuple(FORMATS)}
+    return {key: getattr(args, key) or (QUICK_GRID[key] if args.quick else default)
+            for key, default in defaults.items()}
+
+
 def run_formats(args):
     """The ``formats`` benchmark: print the table, write the CSV; nonzero exit on a failure."""
-    grid = {key: getattr(args, key) or (QUICK_GRID[key] if args.quick else default)
-            for key, default in (("shapes", DEFAULT_SHAPES), ("p", DEFAULT_P), ("k", DEFAULT_K))}
+    grid = grid_of(args)
     start = time.perf_counter()
     print("\n".join(machine_info()), flush=True)
-    warm_up(args.formats)
+    warm_up(grid["formats"])
     print(f"# warm-up {time.perf_counter() - start:.1f} s; ratios are format time / numpy "
           f"dense (np) or scipy CSC (sp) time; b1: x @ W, b64: X @ W with X {BATCH} x n")
     print(TABLE.format(**TABLE_HEADER), flush=True)
@@ -274,12 +313,12 @@ def run_formats(args):
     for shape in grid["shapes"]:
         for p in grid["p"]:
             for k in grid["k"]:
-                for row in bench_matrix(shape, p, k, args.formats, args.seed, args.repeats):
+                for row in bench_matrix(shape, p, k, grid["formats"], args.seed, args.repeats):
                     print(table_line(row), flush=True)
                     rows.append(row)
     write_csv(rows, args.out)
     print(f"# {len(rows)} rows in {time.perf_counter() - start:.1f} s, written to {args.out}")
-    print("\n".join(target_lines(rows)))
+    print("\n".join(target_lines(rows) + baseline_lines(rows)))
     failed = [f"{r['shape']} p={r['p']} k={r['k']} {r['format']}" for r in rows
               if not r["verified"]]
     if failed:
@@ -349,15 +388,16 @@ def build_parser():
                          help="percentages of zero entries (default: 0,50,90,99)")
     formats.add_argument("--k", type=comma_list(int_at_least(1, "k")), metavar="K,...",
                          help="numbers of distinct nonzero values (default: 2,32,256)")
-    formats.add_argument("--formats", type=comma_list(parse_format),
-                         default=tuple(FORMATS), metavar="NAME,...",
-                         help=f"formats to measure (default: {','.join(FORMATS)})")
+    formats.add_argument("--formats", type=comma_list(parse_format), metavar="NAME,...",
+                         help=f"formats to measure (default: all: {','.join(FORMATS)}; "
+                              f"--quick: {','.join(QUICK_GRID['formats'])})")
     formats.add_argument("--repeats", type=int_at_least(3, "repeats"), default=20,
                          help="maximum timed repeats per measurement (default: %(default)s)")
     formats.add_argument("--seed", type=int_at_least(0, "seed"), default=0,
                          help="random seed (default: 0)")
     formats.add_argument("--quick", action="store_true",
-                         help="smoke test: 512x512, p 90, k 32 unless given otherwise")
+                         help="smoke test: 512x512, p 90, k 32, the fast baselines, "
+                              "unless given otherwise")
     formats.set_defaults(run=run_formats)
     targets = commands.add_parser("targets", help="the target summary of a formats CSV")
     targets.add_argument("csv", help="a CSV written by the formats benchmark")

@@ -134,7 +134,7 @@ def encode_job(paths, timing, threads, out_path):
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     metrics = read_json(paths["metrics"])
     encoding = encode_run(paths["model"], paths["npz"], metrics, paths["data"], timing["timing_repeats"],
-                          timing["timing_budget_s"])
+                          timing["timing_budget_s"], timing["baselines"])
     if encoding["status"] == "ok":
         encoding["latency"] = latencies(paths["artifact"], paths["baseline"], paths["data"])
         if timing["memory"]:
@@ -152,7 +152,7 @@ def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_p
     from .inference_cost import peak_memory
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     encoding = encode_baseline(model_path, data_path, read_json(meta_path)["task"], timing["timing_repeats"],
-                               timing["timing_budget_s"])
+                               timing["timing_budget_s"], timing["baselines"])
     if timing["memory"]:
         encoding["peak_memory"] = peak_memory("keras", model_path, data_path)
     write_json(encoding, out_path)

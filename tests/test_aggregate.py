@@ -73,7 +73,7 @@ def test_best_space_is_the_smallest_psi_that_keeps_the_baseline_and_counts_equal
     assert list(best.columns) == ["experiment", "layers", "method", "selection", "config",
                                   "params", "perf", "baseline", "delta", "psi",
                                   "matches_baseline", "perf_std", "seeds", "latency_b1_ratio",
-                                  "peak_mb", "artifact"]
+                                  "peak_mb", "artifact", "psi_direct", "psi_baseline"]
 
 
 def test_best_space_ties_on_psi_go_to_the_better_run():

@@ -136,8 +136,10 @@ def test_predict_names_the_inputs_it_takes(saved):
 
 def test_save_rejects_bad_requests(saved, tmp_path):
     res = saved["pr_cws"][0]
-    with pytest.raises(ValueError, match="unknown format 'zip'"):
+    with pytest.raises(ValueError, match="format 'zip' cannot compute x @ W"):
         save(res, tmp_path / "m.sham", formats={"dense": "zip"})
+    with pytest.raises(ValueError, match="format 'gzip' cannot compute x @ W"):
+        save(res, tmp_path / "m.sham", formats={"dense": "gzip"})
     with pytest.raises(ValueError, match="neither a compressed layer nor a kind"):
         save(res, tmp_path / "m.sham", formats={"fc9": "ham"})
     with pytest.raises(TypeError, match="CompressionResult"):

@@ -5,20 +5,42 @@ import numpy as np
 import pytest
 
 from sham_core import bench
-from sham_core.formats import FORMATS
+from sham_core.formats import BASELINES, DIRECT, FORMATS
 
 
 def test_quick_benchmark_writes_a_verified_row_per_format(tmp_path, capsys):
     out = tmp_path / "formats.csv"
-    bench.main(["formats", "--quick", "--shapes", "64x48", "--repeats", "3", "--out", str(out)])
+    bench.main(["formats", "--quick", "--shapes", "64x48", "--repeats", "3", "--out", str(out),
+                "--formats", ",".join(FORMATS)])
     rows = list(csv.DictReader(out.open()))
     assert [row["format"] for row in rows] == list(FORMATS)
     assert all(row["verified"] == "True" for row in rows)
+    assert {row["format"] for row in rows if row["kind"] == "baseline"} == set(BASELINES)
     for row in rows:
         assert float(row["ratio_b1_dense"]) == pytest.approx(
             float(row["matmul_b1_s"]) / float(row["numpy_b1_s"]))
         assert int(row["nbytes"]) == pytest.approx(float(row["psi"]) * 4 * 64 * 48)
-    assert "sham" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "sham" in out and "im_zstd19 baseline" in out
+    assert "64x48 p=90  k=32   direct " in out and "baseline/direct" in out
+
+
+def test_defaults_run_every_format_and_quick_only_the_fast_baselines():
+    grid = bench.grid_of(bench.build_parser().parse_args(["formats"]))
+    assert grid["formats"] == tuple(FORMATS) and grid["shapes"] == bench.DEFAULT_SHAPES
+    quick = bench.grid_of(bench.build_parser().parse_args(["formats", "--quick"]))
+    assert set(DIRECT) < set(quick["formats"])
+    assert not {"xz", "zstd19", "im_xz", "im_zstd19"} & set(quick["formats"])
+
+
+def test_a_long_call_is_timed_once(monkeypatch):
+    calls = []
+    bench.measure(lambda: calls.append(1), 20, budget_s=0.01)
+    assert len(calls) >= 4
+    calls.clear()
+    monkeypatch.setattr(bench, "LONG_S", 0.0)
+    seconds, result = bench.measure(lambda: calls.append(1) or "done", 20)
+    assert result == "done" and seconds > 0 and len(calls) == 1
 
 
 def test_make_matrix_has_the_requested_sparsity_and_values():

@@ -9,7 +9,7 @@ from sham_core.compression import compress
 from sham_core.encoding import EncodedDense, encode_baseline, encode_run, load_split
 from sham_core.encoding.inference import encoded_model, outputs, score
 from sham_core.encoding.sizes import encode_parts
-from sham_core.formats import FORMATS, as_matrix, entropy_bits
+from sham_core.formats import DIRECT, FORMATS, as_matrix, entropy_bits
 from sham_core.formats.ham import HAM
 from sham_core.formats.sham import SHAM
 
@@ -58,7 +58,7 @@ def test_bytes_are_the_exact_encoded_sizes(cnn_runs):
         layer = by_name(enc)[record.name]
         matrix = as_matrix(record.kernel)
         assert layer["matrices"] == [list(matrix.shape)] and layer["weights"] == record.kernel.size
-        assert layer["bytes"] == {f: len(FORMATS[f].from_dense(matrix).to_bytes()) for f in FORMATS}
+        assert layer["bytes"] == {f: len(FORMATS[f].from_dense(matrix).to_bytes()) for f in DIRECT}
         assert layer["entropy_bytes"] == layer["entropy_bits"] / 8 > 0
 
 
@@ -97,7 +97,7 @@ def test_slr_encodes_the_two_factors_not_their_product(cnn_runs):
     layer = by_name(enc)["fc1"]
     us, v = record.factors
     assert layer["matrices"] == [[128, 2], [2, 24]]
-    assert layer["bytes"] == {f: sum(FORMATS[f].from_dense(part).nbytes for part in (us, v)) for f in FORMATS}
+    assert layer["bytes"] == {f: sum(FORMATS[f].from_dense(part).nbytes for part in (us, v)) for f in DIRECT}
     assert layer["choice_bytes"] == sum(min(FORMATS[f].from_dense(part).nbytes for f in ("ham", "sham"))
                                         for part in (us, v))
     assert layer["choice_bytes"] / (4 * layer["weights"]) < 0.25
@@ -111,7 +111,7 @@ def test_matmul_ratios_and_machine_are_recorded(cnn_runs):
     assert [row["name"] for row in enc["matmul"]] == ["fc1", "out"]
     row = enc["matmul"][0]
     assert 0.4 < row["zero_fraction"] < 0.6
-    assert set(row["formats"]) == set(FORMATS)
+    assert set(row["formats"]) == set(DIRECT)
     sham = row["formats"]["sham"]
     assert sham["ratio_b64_scipy"] == pytest.approx(sham["b64_s"] / row["scipy_b64_s"])
     assert enc["machine"]["numba_threads"] >= 1 and enc["machine"]["cpu"]
@@ -189,3 +189,13 @@ def test_accuracy_handles_one_hot_labels_and_a_sigmoid_unit():
     assert score("classification", out, np.array([[0, 1], [0, 1]])) == 0.5
     assert score("classification", np.array([[0.7], [0.2]]), np.array([1, 1])) == 0.5
     assert score("regression", np.array([[1.0], [3.0]]), np.array([1.0, 1.0])) == 2.0
+
+
+def test_named_baselines_are_measured_beside_the_direct_formats(cnn_runs):
+    args = cnn_runs["pr_cws"][1]
+    enc = encode_run(*args, repeats=3, budget_s=0.005, baselines=("gzip", "im_zstd3"))
+    layer = enc["layers"][0]
+    assert set(layer["bytes"]) == {*DIRECT, "gzip", "im_zstd3"}
+    assert layer["baseline_bytes"] == min(layer["bytes"]["gzip"], layer["bytes"]["im_zstd3"])
+    assert layer["direct_bytes"] == min(layer["bytes"][f] for f in DIRECT)
+    assert enc["psi"]["dense"]["baseline"] > 0 and enc["psi"]["dense"]["direct"] <= enc["psi"]["dense"]["choice"]

@@ -4,9 +4,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sham_core.formats import FORMATS, load
+from sham_core.formats import BASELINES, FORMATS, load
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Every direct format, and one baseline per codec and per inner layout: the others differ
+# only in the codec's setting. A compressor upgrade that changes its output shows up here.
+FROZEN = sorted(set(FORMATS) - set(BASELINES)) + ["gzip", "im_xz", "zstd3"]
 
 
 def fixture_matrix():
@@ -19,7 +22,7 @@ def fixture_matrix():
     return W
 
 
-@pytest.mark.parametrize("name", sorted(FORMATS))
+@pytest.mark.parametrize("name", FROZEN)
 def test_bytes_match_the_frozen_fixture(name):
     frozen = (FIXTURES / f"{name}.bin").read_bytes()
     W = fixture_matrix()
@@ -29,5 +32,6 @@ def test_bytes_match_the_frozen_fixture(name):
 
 if __name__ == "__main__":
     FIXTURES.mkdir(exist_ok=True)
-    for name, fmt in FORMATS.items():
-        (FIXTURES / f"{name}.bin").write_bytes(fmt.from_dense(fixture_matrix()).to_bytes())
+    for name in FROZEN:
+        encoded = FORMATS[name].from_dense(fixture_matrix()).to_bytes()
+        (FIXTURES / f"{name}.bin").write_bytes(encoded)

@@ -32,7 +32,7 @@ def matrices(draw):
     return W
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(W=matrices(), name=st.sampled_from(sorted(FORMATS)), batch=st.integers(1, 9))
 def test_any_matrix_round_trips_and_multiplies(W, name, batch):
     enc = FORMATS[name].from_dense(W)

@@ -11,7 +11,8 @@ IDENTITY = {"experiment": "m-d", "model": "m", "dataset": "d", "task": "regressi
 
 
 def group_bytes(scale):
-    return {**{name: 100 * scale for name in FORMATS}, "choice": 10 * scale, "entropy": 5 * scale}
+    return {**{name: 100 * scale for name in FORMATS}, "choice": 10 * scale, "entropy": 5 * scale,
+            "direct": 8 * scale, "baseline": 20 * scale}
 
 
 def encoding():
@@ -31,7 +32,8 @@ def test_psi_covers_the_compressed_groups_together():
                "layers": [{"kind": "dense", "values": 8}, {"kind": "conv", "values": 16}]}
     row = run_row(metrics, encoding(), (10.0, 500.0), (3.0, 700.0))
     assert row["psi"] == pytest.approx(30 / 600) and row["psi_entropy"] == pytest.approx(15 / 600)
-    assert row["psi_sham"] == pytest.approx(300 / 600)
+    assert row["psi_sham"] == pytest.approx(300 / 600) and row["psi_study"] == row["psi"]
+    assert row["psi_direct"] == pytest.approx(24 / 600) and row["psi_baseline"] == pytest.approx(60 / 600)
     assert row["psi_network"] == 0.3 and row["psi_dense_layers"] == 0.05
     assert row["delta"] == pytest.approx(-0.05), "lower is better for MSE"
     assert row["metric"] == "mse" and row["values"] == "8/16"

@@ -5,7 +5,7 @@ SUMMARY_COLUMNS = ("experiment", "layers", "method", "config", "params", "status
                    "higher_is_better", "baseline", "after_retrain", "delta", "psi")
 BEST_COLUMNS = ["experiment", "layers", "method", "selection", "config", "params",
                 "perf", "baseline", "delta", "psi", "matches_baseline", "perf_std", "seeds",
-                "latency_b1_ratio", "peak_mb", "artifact"]
+                "latency_b1_ratio", "peak_mb", "artifact", "psi_direct", "psi_baseline"]
 FAILED_COLUMNS = ["experiment", "layers", "method", "params", "error"]
 
 

@@ -15,6 +15,9 @@ def _run_text(row, metric):
     """'method (config): psi ..., metric ..., delta ...' for one best-table row, and what it costs to run."""
     text = (f"**{row.method}** (config {row.config}): psi {fmt_psi(row.psi)}, "
             f"{metric} {fmt_perf(row.perf)}, delta {fmt_delta(row.delta)}")
+    if notna(getattr(row, "psi_direct", None)) and notna(getattr(row, "psi_baseline", None)):
+        text += (f" (smallest direct format: psi {fmt_psi(row.psi_direct)}; best general-purpose "
+                 f"compressor, which must decode first: psi {fmt_psi(row.psi_baseline)})")
     if notna(getattr(row, "latency_b1_ratio", None)):
         text += f", latency {row.latency_b1_ratio:.2f}x the uncompressed model at batch 1"
     if notna(getattr(row, "peak_mb", None)):

@@ -19,7 +19,8 @@ def _row(run, selection, matches):
             "psi": run["psi"], "matches_baseline": bool(matches),
             "perf_std": run.get("perf_std", 0.0), "seeds": run.get("seeds", 1),
             "latency_b1_ratio": run.get("latency_b1_ratio"), "peak_mb": run.get("peak_mb"),
-            "artifact": run.get("artifact")}
+            "artifact": run.get("artifact"), "psi_direct": run.get("psi_direct"),
+            "psi_baseline": run.get("psi_baseline")}
 
 
 def _best_space(group):

@@ -8,7 +8,7 @@ import numpy as np
 from .. import __version__
 from ..compression.selection import all_layers
 from ..encoding.sizes import CODED, choose
-from ..formats import FORMATS, as_matrix
+from ..formats import DIRECT, FORMATS, as_matrix
 from .container import write
 from .reading import sizes
 
@@ -78,9 +78,10 @@ def _overrides(formats, records):
     if unknown:
         raise ValueError(f"formats names {', '.join(unknown)}, neither a compressed layer nor a kind; "
                          f"use one of {', '.join(sorted(names))}")
-    bad = [value for value in formats.values() if value not in FORMATS]
+    bad = [value for value in formats.values() if value not in DIRECT]
     if bad:
-        raise ValueError(f"unknown format {bad[0]!r}; choose one of {', '.join(FORMATS)}")
+        raise ValueError(f"format {bad[0]!r} cannot compute x @ W on its stored bytes; "
+                         f"choose one of {', '.join(DIRECT)}")
     return {record.name: formats.get(record.name, formats.get(record.kind)) for record in records}
 
 

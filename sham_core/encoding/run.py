@@ -8,7 +8,7 @@ import numpy as np
 from ..bench import warm_up
 from ..compression.selection import all_layers, layer_kind
 from ..data import load_split
-from ..formats import FORMATS
+from ..formats import DIRECT
 from .data import model_kernel, stored_kernel
 from .inference import compressed_inference
 from .sizes import encode_parts, groups, layer_sizes
@@ -19,11 +19,12 @@ REPEATS = 20
 BUDGET_S = 0.2
 
 
-def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget_s=BUDGET_S):
+def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget_s=BUDGET_S, baselines=()):
     """Encode a compression run (compressed.keras, compressed.npz, its metrics.json dict).
 
     A failed run passes through as its identity fields, status "failed" and the error.
     Each matmul timing takes about ``budget_s`` seconds in at most ``repeats`` samples.
+    Every direct format is encoded, and of the general-purpose baselines those named.
     """
     start = time.perf_counter()
     identity = {key: metrics[key] for key in IDENTITY if key in metrics}
@@ -32,11 +33,11 @@ def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget
     model = keras.models.load_model(model_path, compile=False)
     with np.load(npz_path) as stored:
         kernels = [stored_kernel(stored, entry) for entry in metrics["layers"]]
-    result = encode(model, kernels, load_split(data_path, "test"), metrics["task"], repeats, budget_s)
+    result = encode(model, kernels, load_split(data_path, "test"), metrics["task"], repeats, budget_s, baselines)
     return {**identity, **result, "seconds": time.perf_counter() - start}
 
 
-def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=BUDGET_S):
+def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=BUDGET_S, baselines=()):
     """Encode every Dense and Conv1D/2D/3D kernel of an uncompressed model (method "none").
 
     task: "classification" or "regression"; by default read from the compiled loss.
@@ -47,7 +48,7 @@ def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=
     if not kernels:
         raise ValueError(f"{model_path} has no Dense or Conv1D/2D/3D layer to encode")
     result = encode(model, kernels, load_split(data_path, "test"), task or model_task(model), repeats,
-                    budget_s)
+                    budget_s, baselines)
     return {**result, "seconds": time.perf_counter() - start}
 
 
@@ -59,13 +60,14 @@ def model_task(model):
     return "classification" if "crossentropy" in json.dumps(config["loss"]).lower() else "regression"
 
 
-def encode(model, kernels, data, task, repeats, budget_s):
+def encode(model, kernels, data, task, repeats, budget_s, baselines=()):
     """Sizes, group psi, matmul timings and compressed inference of ``kernels`` of ``model``."""
-    encodings = {kernel.name: encode_parts(kernel.parts) for kernel in kernels}
+    names = (*DIRECT, *baselines)
+    encodings = {kernel.name: encode_parts(kernel.parts, names) for kernel in kernels}
     layers = [layer_sizes(kernel, encodings[kernel.name]) for kernel in kernels]
     model_weights = sum(int(np.prod(weight.shape)) for weight in model.weights)
     dense = [kernel for kernel in kernels if kernel.kind == "dense"]
-    warm_up(tuple(FORMATS))
+    warm_up(DIRECT)
     matmul = [time_layer(kernel, encodings[kernel.name], repeats, budget_s) for kernel in dense]
     dense_encodings = {kernel.name: encodings[kernel.name] for kernel in dense}
     inference = compressed_inference(model, dense_encodings, data, task) if dense else []

@@ -1,12 +1,26 @@
-"""Exact stored sizes: every format per kernel, the study's choice of format, and psi per group."""
-from ..formats import FORMATS, entropy_bits
+"""Exact stored sizes: every format per kernel, the study's choice of format, and psi per group.
+
+Besides the study's choice, each layer records the smallest format that computes x @ W
+directly ("direct") and the smallest general-purpose baseline that decodes first ("baseline").
+"""
+from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits
 
 CODED = ("ham", "sham")
 
 
-def encode_parts(parts):
-    """{format name: [encoding of each part]} for one kernel's 2-D parts."""
-    return {name: [fmt.from_dense(part) for part in parts] for name, fmt in FORMATS.items()}
+def encode_parts(parts, names=DIRECT):
+    """{format name: [encoding of each part]} for one kernel's 2-D parts, in the formats ``names``."""
+    return {name: [FORMATS[name].from_dense(part) for part in parts] for name in names}
+
+
+def smallest(encodings, names):
+    """(label, bytes) of the smallest of ``names`` per part ("a+b" when the parts differ), or (None, None)."""
+    names = [name for name in names if name in encodings]
+    if not names:
+        return None, None
+    picks = [min(names, key=lambda name: encodings[name][i].nbytes) for i in range(len(encodings[names[0]]))]
+    label = picks[0] if len(set(picks)) == 1 else "+".join(picks)
+    return label, sum(encodings[name][i].nbytes for i, name in enumerate(picks))
 
 
 def choose(kind, encodings):
@@ -16,32 +30,35 @@ def choose(kind, encodings):
     """
     if kind == "conv":
         return "im", sum(enc.nbytes for enc in encodings["im"])
-    picks = [min(CODED, key=lambda name: encodings[name][i].nbytes) for i in range(len(encodings["ham"]))]
-    label = picks[0] if len(set(picks)) == 1 else "+".join(picks)
-    return label, sum(encodings[name][i].nbytes for i, name in enumerate(picks))
+    return smallest(encodings, CODED)
 
 
 def layer_sizes(kernel, encodings):
     """The per-layer record: bytes in every format (summed over parts), entropy bound, choice."""
     bits = sum(entropy_bits(part) for part in kernel.parts)
     choice, choice_bytes = choose(kernel.kind, encodings)
+    direct, direct_bytes = smallest(encodings, DIRECT)
+    baseline, baseline_bytes = smallest(encodings, BASELINES)
     return {"name": kernel.name, "kind": kernel.kind, "method": kernel.method,
             "shape": list(kernel.shape), "matrices": [list(part.shape) for part in kernel.parts],
             "weights": int(kernel.weights),
             "bytes": {name: int(sum(enc.nbytes for enc in encs)) for name, encs in encodings.items()},
             "entropy_bits": float(bits), "entropy_bytes": float(bits) / 8,
-            "choice": choice, "choice_bytes": int(choice_bytes)}
+            "choice": choice, "choice_bytes": int(choice_bytes), "direct": direct, "direct_bytes": int(direct_bytes),
+            "baseline": baseline, "baseline_bytes": baseline_bytes}
 
 
 def totals(layers, other_weights=0):
     """(weights, bytes, psi) of some layer records; ``other_weights`` count as float32, 4 bytes each.
 
-    bytes and psi are keyed by format, "choice" and "entropy" (the entropy bound).
+    bytes and psi are keyed by format, "choice", "direct", "baseline" (the smallest of each
+    kind per layer, where measured) and "entropy" (the entropy bound).
     """
     weights = sum(layer["weights"] for layer in layers) + other_weights
-    stored = {name: sum(layer["bytes"][name] for layer in layers) for name in FORMATS}
-    stored["choice"] = sum(layer["choice_bytes"] for layer in layers)
-    stored["entropy"] = sum(layer["entropy_bytes"] for layer in layers)
+    stored = {name: sum(layer["bytes"][name] for layer in layers) for name in layers[0]["bytes"]}
+    for key in ("choice", "direct", "baseline", "entropy"):
+        if all(layer.get(f"{key}_bytes") is not None for layer in layers):
+            stored[key] = sum(layer[f"{key}_bytes"] for layer in layers)
     stored = {key: value + 4 * other_weights for key, value in stored.items()}
     return weights, stored, {key: value / (4 * weights) for key, value in stored.items()}
 

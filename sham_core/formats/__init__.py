@@ -1,17 +1,39 @@
 """Lossless storage formats for weight matrices, all behind one interface.
 
     enc = FORMATS["sham"].from_dense(W); enc.nbytes; enc.matmul(X); load(enc.to_bytes())
+
+DIRECT formats compute X @ W on the stored form; BASELINES (gzip, xz, zstd over the dense
+or index-map bytes) decode to dense first.
 """
 from .base import Format, as_matrix
 from .container import FormatError, unpack
 from .dense import Dense
 from .entropy_bound import entropy_bits
+from .general import Compressed, Gzip, IMGzip, IMXz, IMZstd3, IMZstd19, Xz, Zstd3, Zstd19
 from .ham import HAM
 from .index_map import IndexMap
 from .sham import SHAM
 from .sparse import CSC, CSR
 
-FORMATS = {cls.name: cls for cls in (Dense, CSC, CSR, IndexMap, HAM, SHAM)}
+FORMATS = {cls.name: cls for cls in (
+    Dense,
+    CSC,
+    CSR,
+    IndexMap,
+    HAM,
+    SHAM,
+    Gzip,
+    Xz,
+    Zstd3,
+    Zstd19,
+    IMGzip,
+    IMXz,
+    IMZstd3,
+    IMZstd19,
+)}
+# General-purpose compressors that decode before multiplying, and the formats that do not.
+BASELINES = tuple(name for name, cls in FORMATS.items() if issubclass(cls, Compressed))
+DIRECT = tuple(name for name in FORMATS if name not in BASELINES)
 
 
 def load(buf):
@@ -24,4 +46,5 @@ def load(buf):
     return FORMATS[name]._from_fields(shape, fields)
 
 
-__all__ = ["FORMATS", "Format", "FormatError", "as_matrix", "entropy_bits", "load"]
+__all__ = ["BASELINES", "DIRECT", "FORMATS", "Format", "FormatError", "as_matrix", "entropy_bits",
+           "load"]
