@@ -7,7 +7,6 @@ unless the comma-separated SHAM_REQUIRE names "shared".
 import functools
 import hashlib
 import http.server
-import os
 import socket
 import threading
 

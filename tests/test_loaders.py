@@ -5,7 +5,6 @@ absent, unless the comma-separated SHAM_REQUIRE names "shared".
 """
 import io
 import json
-import os
 import pickle
 import tarfile
 

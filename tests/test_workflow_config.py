@@ -1,6 +1,4 @@
 """The workflow's config: schema validation, grid expansion, and dry runs listing the jobs."""
-import copy
-import os
 import subprocess
 import sys
 from collections import Counter
