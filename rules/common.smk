@@ -1,6 +1,7 @@
 # Config checks beyond the schema, and input functions. The logic lives in sham_core.workflow.
 import re
 
+from sham_core.data.fetch import DATASETS_WITH_DOWNLOADS
 from sham_core.workflow import canonical, experiment_config, experiment_names, runs_by_path
 
 try:
@@ -39,13 +40,10 @@ def dataset_files(wildcards):
     return {"data": f"{folder}/data.npz", "meta": f"{folder}/meta.json"}
 
 
-DOWNLOADED = {"mnist", "cifar10", "cifar100", "davis", "kiba"}
-
-
 def dataset_inputs(wildcards):
     """The verified raw files of a downloaded source, or your own npz file."""
     dataset = config["datasets"][wildcards.dataset]
-    if dataset["source"] in DOWNLOADED:
+    if dataset["source"] in DATASETS_WITH_DOWNLOADS:
         return {"manifest": f"results/downloads/{dataset['source']}/manifest.json"}
     return {"npz": dataset["path"]} if dataset["source"] == "npz" else {}
 

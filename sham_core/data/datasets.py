@@ -19,7 +19,7 @@ from ..atomic import write_json
 from .cifar import load_cifar10, load_cifar100
 from .deepdta import load_davis, load_kiba
 from .mnist import load_mnist
-from .store import load_split, save_splits
+from .store import load_split, save_splits, take_rows
 
 TASKS = ("classification", "regression")
 
@@ -97,11 +97,9 @@ def _subset(name, subset, train, test, seed):
 
 def _rows(split, size, rng):
     """``size`` random rows of an (x, y) split, in their original order; all of them when size is None or larger."""
-    x, y = split
-    if size is None or size >= len(y):
+    if size is None or size >= len(split[1]):
         return split
-    rows = np.sort(rng.choice(len(y), size=size, replace=False))
-    return ([part[rows] for part in x] if isinstance(x, (list, tuple)) else x[rows]), y[rows]
+    return take_rows(split, np.sort(rng.choice(len(split[1]), size=size, replace=False)))
 
 
 def _inputs(x):

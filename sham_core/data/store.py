@@ -44,9 +44,10 @@ def hold_out(data, fraction, seed):
         raise ValueError(f"validation_fraction {fraction} of {n} training samples leaves no validation or no "
                          f"training sample; change validation_fraction")
     order = np.random.default_rng(seed).permutation(n)
-    return _take(data, order[n_validation:]), _take(data, order[:n_validation])
+    return take_rows(data, order[n_validation:]), take_rows(data, order[:n_validation])
 
 
-def _take(data, index):
+def take_rows(data, index):
+    """The rows ``index`` of ``data = (x, y)``; x is an array or a list of arrays (one per input)."""
     x, y = data
     return ([part[index] for part in x] if isinstance(x, (list, tuple)) else x[index]), y[index]
