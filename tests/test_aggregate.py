@@ -14,8 +14,11 @@ EXPERIMENTS = {"vgg_mini-digits": ("classification", "accuracy", True, 0.95),
                "deepdta-kiba": ("regression", "mse", False, 0.1756)}
 
 
-def run(experiment, layers, method, config, perf, psi, status="ok", error=""):
-    """One summary row of a compression run, with delta computed as the summary builder does."""
+def run(experiment, layers, method, config, perf, psi, status="ok", error="", **psis):
+    """One summary row of a compression run, with delta computed as the summary builder does.
+
+    psis: optional psi_direct and psi_baseline; without them the row is an older summary's.
+    """
     task, metric, hib, base = EXPERIMENTS[experiment]
     ok = status == "ok"
     delta = (perf - base if hib else base - perf) if ok else float("nan")
@@ -26,7 +29,7 @@ def run(experiment, layers, method, config, perf, psi, status="ok", error=""):
             "params": f"{layers}/{params}", "status": status, "error": error, "baseline": base,
             "after_compress": perf if ok else float("nan"),
             "after_retrain": perf if ok else float("nan"), "delta": delta,
-            "psi": psi if ok else float("nan"), "epochs": 2}
+            "psi": psi if ok else float("nan"), "epochs": 2, **psis}
 
 
 def make_summary(*runs):
@@ -151,8 +154,48 @@ def test_recommendation_picks_the_smallest_matching_psi_and_names_the_runner_up(
     text = recommendation(summary, best_table(summary))
     assert "Baseline accuracy: 0.9500 (higher is better)" in text
     line = next(l for l in text.splitlines() if l.startswith("- **dense**"))
-    assert "choose **pr_uq** (config 99-16): psi 0.0060" in line
-    assert "Runner-up: pr_cws (99-32), psi 0.0090 (+0.0030, 1.50x)" in line
+    assert "choose **pr_uq** (config 99-16): psi_study 0.0060 (psi_direct not measured)" in line
+    assert "Runner-up: pr_cws (99-32), psi_study 0.0090 (+0.0030, 1.50x)" in line
+
+
+def test_best_space_keeps_the_study_psi_and_best_direct_ranks_on_psi_direct():
+    summary = make_summary(run(D, "dense", "pr_uq", "90-32", 0.96, 0.050, psi_direct=0.030),
+                           run(D, "dense", "pr_uq", "95-16", 0.95, 0.040, psi_direct=0.035),
+                           run(D, "dense", "pr_uq", "99-2", 0.80, 0.001, psi_direct=0.001))
+    best = best_table(summary)
+    assert pick(best, "dense", "pr_uq", "best_space")["config"] == "95-16"
+    direct = pick(best, "dense", "pr_uq", "best_direct")
+    assert (direct["config"], direct["psi"], direct["psi_direct"]) == ("90-32", 0.05, 0.03)
+    assert direct["matches_baseline"]
+
+
+def test_recommendation_ranks_on_psi_direct_and_reports_study_and_baseline_beside_it():
+    summary = make_summary(
+        run(D, "dense", "pr_uq", "99-16", 0.951, 0.006, psi_direct=0.006, psi_baseline=0.008),
+        run(D, "dense", "pr_cws", "99-32", 0.955, 0.005, psi_direct=0.009, psi_baseline=0.004))
+    line = next(l for l in recommendation(summary, best_table(summary)).splitlines()
+                if l.startswith("- **dense**"))
+    assert ("choose **pr_uq** (config 99-16): psi_direct 0.0060 (psi_study 0.0060, "
+            "psi_baseline 0.0080), accuracy 0.9510") in line
+    assert "Runner-up: pr_cws (99-32), psi_direct 0.0090 (+0.0030, 1.50x)" in line
+    assert "must decode" not in line
+
+
+def test_recommendation_says_when_a_general_purpose_compressor_is_smaller():
+    summary = make_summary(run(D, "conv", "uq", "16", 0.96, 0.12, psi_direct=0.10, psi_baseline=0.08))
+    line = next(l for l in recommendation(summary, best_table(summary)).splitlines()
+                if l.startswith("- **conv**"))
+    assert "psi_direct 0.1000 (psi_study 0.1200, psi_baseline 0.0800)" in line
+    assert "smaller (psi_baseline 0.80x psi_direct), but it must decode them to dense" in line
+
+
+def test_paper_comparison_stays_on_the_study_psi():
+    C = "vgg19-cifar10"
+    summary = make_summary(run(C, "dense", "pr_uq", "99-16", 0.9360, 0.0060, psi_direct=0.0010),
+                           run(C, "dense", "pr_uq", "90-32", 0.9370, 0.0200, psi_direct=0.0005))
+    df = paper_comparison(best_table(summary), summary, REFERENCE)
+    space = df[(df["selection"] == "best_space") & (df["method"] == "pr_uq")].iloc[0]
+    assert (space["our_config"], space["our_psi"]) == ("99-16", 0.0060)
 
 
 def test_recommendation_says_when_no_method_kept_the_baseline():
@@ -173,10 +216,11 @@ def test_write_best_writes_csv_markdown_and_escaped_latex(tmp_path):
     paths = [tmp_path / "out" / n for n in ("best.csv", "best.md", "best.tex")]
     write_best(best, *paths, failed=failed_runs(summary))
     back = pd.read_csv(paths[0], dtype={"config": str})
-    assert len(back) == 4 and list(back["config"]) == list(best["config"])
+    assert len(back) == 6 and list(back["config"]) == list(best["config"])
+    assert list(back["selection"][:3]) == ["best_perf", "best_space", "best_direct"]
     md = paths[1].read_text()
     assert "**vgg_mini-digits (baseline 0.9500)**" in md
-    assert "| dense | pr_uq | best_perf | 90-32 |" in md
+    assert "| dense | pr_uq | best_perf | 90-32 |" in md and "| psi study | psi direct | psi baseline |" in md
     assert "no: closest run" in md and "## Failed runs" in md
     tex = paths[2].read_text()
     assert r"pr\_uq" in tex and "pr_uq" not in tex and tex.count(r"\begin{tabular}") == 1

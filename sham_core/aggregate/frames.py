@@ -86,6 +86,13 @@ def experiments(summary):
     return sorted(set(summary["experiment"].map(label)))
 
 
+def direct_psi(df):
+    """psi_direct where measured, else the study's psi (summaries from before psi_direct)."""
+    if "psi_direct" not in df.columns:
+        return df["psi"].astype(float)
+    return df["psi_direct"].astype(float).fillna(df["psi"].astype(float))
+
+
 def layer_order(layers):
     """Sort key that puts layer selections in the study's order: dense, conv, both."""
     return {"dense": 0, "conv": 1, "both": 2}.get(layers, 3), layers

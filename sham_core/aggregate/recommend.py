@@ -1,23 +1,44 @@
-"""The study's choice rule, computed: per experiment and layer selection, which method to use."""
-from pandas import notna
+"""The study's choice rule on psi_direct: per experiment and layer selection, which method to use."""
+from pandas import isna, notna
 
-from .frames import experiment_info, experiments, layer_order, runs, tidy_best
+from .frames import direct_psi, experiment_info, experiments, layer_order, runs, tidy_best
 from .selection import failed_runs
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi
 
-INTRO = ("Following the study: among the methods whose best_space run keeps the baseline "
-         "performance (delta >= 0), choose the one with the smallest psi; if no method keeps it, "
-         "choose the method with the best performance. psi = compressed bytes / float32 bytes of "
-         "the compressed layers; delta > 0 means better than the uncompressed network.\n")
+INTRO = ("Following the study's rule, on the formats that compute x @ W directly: among the methods "
+         "whose best_direct run keeps the baseline performance (delta >= 0), choose the one with the "
+         "smallest psi_direct; if no method keeps it, choose the method with the best performance. "
+         "psi = compressed bytes / float32 bytes of the compressed layers: psi_direct for the smallest "
+         "format that multiplies on its stored form, psi_study for the study's format (index map for "
+         "conv, HAM or sHAM for dense; what the paper comparison uses), psi_baseline for the smallest "
+         "general-purpose compressor (gzip, xz, zstd), which must decode the weights before every "
+         "multiply. Summaries without psi_direct are ranked on psi_study. delta > 0 means better than "
+         "the uncompressed network.\n")
+
+
+def _psi_text(row):
+    """The run's psi_direct, with psi_study and psi_baseline beside it."""
+    if isna(row.psi_direct):
+        return f"psi_study {fmt_psi(row.psi)} (psi_direct not measured)"
+    text = f"psi_direct {fmt_psi(row.psi_direct)} (psi_study {fmt_psi(row.psi)}"
+    if notna(row.psi_baseline):
+        text += f", psi_baseline {fmt_psi(row.psi_baseline)}"
+    return text + ")"
+
+
+def _baseline_note(row):
+    """A sentence when a general-purpose compressor stores the weights in less than psi_direct."""
+    if isna(row.psi_direct) or isna(row.psi_baseline) or row.psi_baseline >= row.psi_direct:
+        return ""
+    return (f" A general-purpose compressor stores these weights smaller (psi_baseline "
+            f"{row.psi_baseline / row.psi_direct:.2f}x psi_direct), but it must decode them to dense "
+            f"before multiplying; the direct format multiplies on its stored form.")
 
 
 def _run_text(row, metric):
     """'method (config): psi ..., metric ..., delta ...' for one best-table row, and what it costs to run."""
-    text = (f"**{row.method}** (config {row.config}): psi {fmt_psi(row.psi)}, "
+    text = (f"**{row.method}** (config {row.config}): {_psi_text(row)}, "
             f"{metric} {fmt_perf(row.perf)}, delta {fmt_delta(row.delta)}")
-    if notna(getattr(row, "psi_direct", None)) and notna(getattr(row, "psi_baseline", None)):
-        text += (f" (smallest direct format: psi {fmt_psi(row.psi_direct)}; best general-purpose "
-                 f"compressor, which must decode first: psi {fmt_psi(row.psi_baseline)})")
     if notna(getattr(row, "latency_b1_ratio", None)):
         text += f", latency {row.latency_b1_ratio:.2f}x the uncompressed model at batch 1"
     if notna(getattr(row, "peak_mb", None)):
@@ -28,28 +49,30 @@ def _run_text(row, metric):
 
 
 def _smallest_psi(space, metric):
-    """Sentence choosing the smallest psi among methods that match the baseline."""
-    ranked = space.sort_values(["psi", "delta", "method"], ascending=[True, False, True],
-                               kind="mergesort")
-    first = next(ranked.itertuples())
-    text = f"choose {_run_text(first, metric)}."
-    if len(ranked) == 1:
+    """Sentence choosing the smallest psi_direct among methods that match the baseline."""
+    ranked = space.assign(rank_psi=direct_psi(space)).sort_values(
+        ["rank_psi", "delta", "method"], ascending=[True, False, True], kind="mergesort")
+    rows = list(ranked.itertuples())
+    first = rows[0]
+    text = f"choose {_run_text(first, metric)}.{_baseline_note(first)}"
+    if len(rows) == 1:
         return text + " It is the only method that kept the baseline performance."
-    second = list(ranked.itertuples())[1]
-    gap = second.psi - first.psi
-    ratio = f", {second.psi / first.psi:.2f}x" if first.psi > 0 else ""
-    return (text + f" Runner-up: {second.method} ({second.config}), psi {fmt_psi(second.psi)} "
+    second = rows[1]
+    gap = second.rank_psi - first.rank_psi
+    ratio = f", {second.rank_psi / first.rank_psi:.2f}x" if first.rank_psi > 0 else ""
+    name = "psi_study" if isna(second.psi_direct) else "psi_direct"
+    return (text + f" Runner-up: {second.method} ({second.config}), {name} {fmt_psi(second.rank_psi)} "
             f"({fmt_psi(gap, signed=True)}{ratio}). "
-            f"{len(ranked)} methods kept the baseline performance.")
+            f"{len(rows)} methods kept the baseline performance.")
 
 
 def _best_perf(perf, metric, hib):
     """Sentence choosing the best performance when no method matches the baseline."""
-    ranked = perf.sort_values(["perf", "psi", "method"], ascending=[not hib, True, True],
-                              kind="mergesort", na_position="last")
+    ranked = perf.assign(rank_psi=direct_psi(perf)).sort_values(
+        ["perf", "rank_psi", "method"], ascending=[not hib, True, True], kind="mergesort", na_position="last")
     first = next(ranked.itertuples())
     text = (f"no method kept the baseline performance; the best performance is "
-            f"{_run_text(first, metric)}.")
+            f"{_run_text(first, metric)}.{_baseline_note(first)}")
     if len(ranked) > 1:
         second = list(ranked.itertuples())[1]
         text += (f" Runner-up: {second.method} ({second.config}), {metric} "
@@ -62,7 +85,7 @@ def _layer_line(best, exp, layers, n_failed, info):
     rows = best[(best["experiment"] == exp) & (best["layers"] == layers)]
     if rows.empty:
         return f"- **{layers}**: every run failed ({n_failed}); nothing to recommend."
-    space = rows[(rows["selection"] == "best_space") & rows["matches_baseline"]]
+    space = rows[(rows["selection"] == "best_direct") & rows["matches_baseline"]]
     if len(space):
         text = _smallest_psi(space, info["metric"])
     else:

@@ -1,7 +1,7 @@
-"""The study's two per-method selections (best performance, best space) and the failed runs."""
+"""The study's two per-method selections (best performance, best space), best direct, and the failed runs."""
 import pandas as pd
 
-from .frames import BEST_COLUMNS, FAILED_COLUMNS, label, layer_order, ok_runs, runs
+from .frames import BEST_COLUMNS, FAILED_COLUMNS, direct_psi, label, layer_order, ok_runs, runs
 
 
 def _perf_order(group):
@@ -23,20 +23,25 @@ def _row(run, selection, matches):
             "psi_baseline": run.get("psi_baseline")}
 
 
-def _best_space(group):
+def _smallest(group, psi, selection):
     """Smallest psi with delta >= 0 (ties: larger delta); else the largest delta, unmatched."""
+    group = group.assign(rank_psi=psi)
     matching = group[group["delta"] >= 0]
     if len(matching):
-        run = matching.sort_values(["psi", "delta", "params"], ascending=[True, False, True],
+        run = matching.sort_values(["rank_psi", "delta", "params"], ascending=[True, False, True],
                                    kind="mergesort").iloc[0]
-        return _row(run, "best_space", True)
-    run = group.sort_values(["delta", "psi", "params"], ascending=[False, True, True],
+        return _row(run, selection, True)
+    run = group.sort_values(["delta", "rank_psi", "params"], ascending=[False, True, True],
                             na_position="last", kind="mergesort").iloc[0]
-    return _row(run, "best_space", False)
+    return _row(run, selection, False)
 
 
 def best_table(summary):
-    """Per experiment x layers x method, the best_perf and best_space runs among the ok runs."""
+    """Per experiment x layers x method, the best_perf, best_space and best_direct runs among the ok runs.
+
+    best_space is the study's rule on the study's psi; best_direct is the same rule on psi_direct
+    (the smallest format that computes x @ W directly), which the recommendation ranks on.
+    """
     if summary.empty:
         return pd.DataFrame(columns=BEST_COLUMNS)
     ok = ok_runs(summary)
@@ -46,7 +51,8 @@ def best_table(summary):
         group = groups[key]
         top = _perf_order(group).iloc[0]
         rows.append(_row(top, "best_perf", top["delta"] >= 0))
-        rows.append(_best_space(group))
+        rows.append(_smallest(group, group["psi"], "best_space"))
+        rows.append(_smallest(group, direct_psi(group), "best_direct"))
     return pd.DataFrame(rows, columns=BEST_COLUMNS)
 
 
