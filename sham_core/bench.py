@@ -1,7 +1,8 @@
 """Benchmarks; run ``python -m sham_core.bench formats --help`` (or ``methods --help``).
 
-``formats`` measures, for seeded random matrices over a grid of shapes, sparsities p (%)
-and numbers k of distinct nonzero values: the size of every format against the entropy
+``formats`` measures, for seeded random matrices over a grid of shapes, sparsities p (%),
+numbers k of distinct nonzero values and zero layouts (scattered uniformly, or whole dead
+rows or columns, as pruning leaves them): the size of every format against the entropy
 bound, encode and decode throughput, and ``X @ W`` time for one vector (b=1) and a batch
 of 64 (b=64) relative to numpy dense and scipy CSC on the same matrix. Each result is
 checked while it is measured: ``to_dense`` must round-trip bit-exactly and ``matmul`` must
@@ -39,32 +40,39 @@ from .formats import BASELINES, DIRECT, FORMATS, entropy_bits
 DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
 DEFAULT_P = (0.0, 50.0, 90.0, 99.0)
 DEFAULT_K = (2, 32, 256)
+# Where the zeros lie: scattered uniformly, whole dead rows (inputs) or whole dead columns (neurons).
+ZEROS = ("uniform", "rows", "cols")
 # --quick leaves out the slow baselines (xz, zstd -19: about 1 M weights/s to encode).
-QUICK_GRID = {"shapes": ((512, 512),), "p": (90.0,), "k": (32,),
+QUICK_GRID = {"shapes": ((512, 512),), "p": (90.0,), "k": (32,), "zeros": ("uniform",),
               "formats": (*DIRECT, "gzip", "zstd3", "im_zstd3")}
 BATCH = 64
 BUDGET_S = 0.2
 LONG_S = 1.0
 
-COLUMNS = ("shape", "n", "m", "p", "k", "format", "kind", "nbytes", "psi", "entropy_psi",
+COLUMNS = ("shape", "n", "m", "p", "k", "zeros", "format", "kind", "nbytes", "psi", "entropy_psi",
            "entropy_nz_psi", "bits_per_entry", "encode_mws", "decode_mws", "matmul_b1_s",
            "matmul_b64_s", "ratio_b1_dense", "ratio_b64_dense", "ratio_b1_scipy",
            "ratio_b64_scipy", "numpy_b1_s", "numpy_b64_s", "scipy_b1_s", "scipy_b64_s",
            "verified")
-TABLE = ("{shape:>9} {p:>4} {k:>4} {format:<9} {kind:<8} {psi:>6} {entropy_psi:>6} "
+TABLE = ("{shape:>9} {p:>4} {k:>4} {zeros:<7} {format:<9} {kind:<8} {psi:>6} {entropy_psi:>6} "
          "{entropy_nz_psi:>6} {encode_mws:>8} {decode_mws:>8} {ratio_b1_dense:>7} "
          "{ratio_b1_scipy:>7} {ratio_b64_dense:>7} {ratio_b64_scipy:>7} {verified:>4}")
-TABLE_HEADER = dict(shape="shape", p="p%", k="k", format="format", kind="kind", psi="psi",
+TABLE_HEADER = dict(shape="shape", p="p%", k="k", zeros="zeros", format="format", kind="kind", psi="psi",
                     entropy_psi="H psi", entropy_nz_psi="Hnz", encode_mws="enc M/s",
                     decode_mws="dec M/s", ratio_b1_dense="b1/np", ratio_b1_scipy="b1/sp",
                     ratio_b64_dense="b64/np", ratio_b64_scipy="b64/sp", verified="ok")
 
 
-def make_matrix(shape, p, k, seed):
-    """Seeded float32 matrix of k distinct nonzero Laplace values, with p % of entries zeroed."""
+def make_matrix(shape, p, k, seed, zeros="uniform"):
+    """Seeded float32 matrix of k distinct nonzero Laplace values, p % zeros laid out as ``zeros``.
+
+    uniform: p % of the entries, anywhere; rows / cols: p % of the rows / columns (rounded to
+    whole ones), entirely zero.
+    """
     n, m = shape
-    if n < 1 or m < 1 or not 0 <= p < 100 or k < 1:
-        raise ValueError(f"need a positive shape, 0 <= p < 100 and k >= 1; got {shape}, {p}, {k}")
+    if n < 1 or m < 1 or not 0 <= p < 100 or k < 1 or zeros not in ZEROS:
+        raise ValueError(f"need a positive shape, 0 <= p < 100, k >= 1 and zeros in {ZEROS}; "
+                         f"got {shape}, {p}, {k}, {zeros!r}")
     rng = np.random.default_rng(seed)
     values = np.empty(0, np.float32)
     while values.size < k:
@@ -72,6 +80,11 @@ def make_matrix(shape, p, k, seed):
         values = np.concatenate([values, draw[draw != 0]])
         values = values[np.sort(np.unique(values, return_index=True)[1])]
     W = values[:k][rng.integers(0, k, size=n * m, dtype=np.int32)]
+    if zeros != "uniform":
+        W = W.reshape(n, m)
+        lines = W if zeros == "rows" else W.T
+        lines[rng.permutation(len(lines))[:round(p / 100 * len(lines))]] = 0.0
+        return W
     zero = np.zeros(n * m, bool)
     zero[:round(p / 100 * n * m)] = True
     rng.shuffle(zero)
@@ -130,10 +143,10 @@ def warm_up(names):
             enc.to_dense(), enc.matmul(x), enc.matmul(X)
 
 
-def bench_matrix(shape, p, k, names, seed, repeats):
-    """One CSV row per format for the matrix make_matrix(shape, p, k, seed)."""
+def bench_matrix(shape, p, k, zeros, names, seed, repeats):
+    """One CSV row per format for the matrix make_matrix(shape, p, k, seed, zeros)."""
     n, m = shape
-    W = make_matrix(shape, p, k, seed)
+    W = make_matrix(shape, p, k, seed, zeros)
     x, X = make_operands(n, seed)
     abs_W = np.abs(W)
     tolerance = 4 * n * np.finfo(np.float32).eps
@@ -145,9 +158,9 @@ def bench_matrix(shape, p, k, names, seed, repeats):
     scipy_b1_s, s1 = measure(lambda: St @ x, repeats)
     scipy_b64_s, s64 = measure(lambda: (St @ X.T).T, repeats)
     if not (matches(s1, y1, bounds[0]) and matches(s64, y64, bounds[1])):
-        raise RuntimeError(f"scipy and numpy disagree on x @ W for {n}x{m}, p={p:g}, k={k}")
+        raise RuntimeError(f"scipy and numpy disagree on x @ W for {n}x{m}, p={p:g}, k={k}, zeros={zeros}")
     del St, s1, s64
-    common = dict(shape=f"{n}x{m}", n=n, m=m, p=f"{p:g}", k=k,
+    common = dict(shape=f"{n}x{m}", n=n, m=m, p=f"{p:g}", k=k, zeros=zeros,
                   entropy_psi=entropy_bits(W) / (32 * n * m),
                   entropy_nz_psi=entropy_bits(W, nonzero_only=True) / (32 * n * m),
                   numpy_b1_s=numpy_b1_s, numpy_b64_s=numpy_b64_s,
@@ -202,10 +215,11 @@ def measured(row, column):
 
 def target_lines(rows):
     """The issue's speed and size targets, each with its worst measured case."""
-    lines = [f"# targets on {', '.join(TARGET_SHAPES)} (worst case over p and k in range)"]
+    lines = [f"# targets on {', '.join(TARGET_SHAPES)} with uniform zeros "
+             "(worst case over p and k in range)"]
     for what, name, (low, high), column, limit, worst in TARGETS:
         cases = [r for r in rows if r["format"] == name and r["shape"] in TARGET_SHAPES
-                 and low <= float(r["p"]) <= high]
+                 and r.get("zeros", "uniform") == "uniform" and low <= float(r["p"]) <= high]
         if not cases:
             continue
         value = partial(measured, column=column)
@@ -221,17 +235,17 @@ def baseline_lines(rows):
     """Per matrix, the smallest direct format against the smallest general-purpose baseline."""
     best = {}
     for row in rows:
-        key = (row["shape"], row["p"], row["k"], row["kind"])
+        key = (row["shape"], row["p"], row["k"], row["zeros"], row["kind"])
         if key not in best or float(row["psi"]) < float(best[key]["psi"]):
             best[key] = row
     lines = ["# smallest psi per matrix: direct formats (x @ W on the stored form) "
              "vs baselines (decode first)"]
-    for (shape, p, k, kind), direct in best.items():
-        if kind != "direct" or (shape, p, k, "baseline") not in best:
+    for (shape, p, k, zeros, kind), direct in best.items():
+        if kind != "direct" or (shape, p, k, zeros, "baseline") not in best:
             continue
-        baseline = best[shape, p, k, "baseline"]
+        baseline = best[shape, p, k, zeros, "baseline"]
         ratio = float(baseline["psi"]) / float(direct["psi"])
-        lines.append(f"{shape:>9} p={p:<3} k={k:<4} direct {direct['format']:<5} "
+        lines.append(f"{shape:>9} p={p:<3} k={k:<4} {zeros:<7} direct {direct['format']:<5} "
                      f"{float(direct['psi']):.4f}  baseline {baseline['format']:<9} "
                      f"{float(baseline['psi']):.4f}  baseline/direct {ratio:.2f}")
     return lines
@@ -294,8 +308,9 @@ def machine_info():
 
 
 def grid_of(args):
-    """Shapes, p, k and formats to run: as given, else the quick or the full defaults."""
-    defaults = {"shapes": DEFAULT_SHAPES, "p": DEFAULT_P, "k": DEFAULT_K, "formats": tuple(FORMATS)}
+    """Shapes, p, k, zeros and formats to run: as given, else the quick or the full defaults."""
+    defaults = {"shapes": DEFAULT_SHAPES, "p": DEFAULT_P, "k": DEFAULT_K, "zeros": ("uniform",),
+                "formats": tuple(FORMATS)}
     return {key: getattr(args, key) or (QUICK_GRID[key] if args.quick else default)
             for key, default in defaults.items()}
 
@@ -313,9 +328,10 @@ def run_formats(args):
     for shape in grid["shapes"]:
         for p in grid["p"]:
             for k in grid["k"]:
-                for row in bench_matrix(shape, p, k, grid["formats"], args.seed, args.repeats):
-                    print(table_line(row), flush=True)
-                    rows.append(row)
+                for zeros in grid["zeros"]:
+                    for row in bench_matrix(shape, p, k, zeros, grid["formats"], args.seed, args.repeats):
+                        print(table_line(row), flush=True)
+                        rows.append(row)
     write_csv(rows, args.out)
     print(f"# {len(rows)} rows in {time.perf_counter() - start:.1f} s, written to {args.out}")
     print("\n".join(target_lines(rows) + baseline_lines(rows)))
@@ -366,6 +382,13 @@ def int_at_least(low, what):
     return parse_int
 
 
+def parse_zeros(text):
+    """A zero layout in ZEROS."""
+    if text not in ZEROS:
+        raise argparse.ArgumentTypeError(f"unknown zeros {text!r}; known: {', '.join(ZEROS)}")
+    return text
+
+
 def parse_format(text):
     """The name of a format in FORMATS."""
     if text not in FORMATS:
@@ -388,6 +411,9 @@ def build_parser():
                          help="percentages of zero entries (default: 0,50,90,99)")
     formats.add_argument("--k", type=comma_list(int_at_least(1, "k")), metavar="K,...",
                          help="numbers of distinct nonzero values (default: 2,32,256)")
+    formats.add_argument("--zeros", type=comma_list(parse_zeros), metavar="LAYOUT,...",
+                         help="where the zeros lie: uniform (anywhere), rows (p %% of the rows "
+                              "entirely zero: dead inputs) or cols (dead neurons) (default: uniform)")
     formats.add_argument("--formats", type=comma_list(parse_format), metavar="NAME,...",
                          help=f"formats to measure (default: all: {','.join(FORMATS)}; "
                               f"--quick: {','.join(QUICK_GRID['formats'])})")

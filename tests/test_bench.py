@@ -22,7 +22,7 @@ def test_quick_benchmark_writes_a_verified_row_per_format(tmp_path, capsys):
         assert int(row["nbytes"]) == pytest.approx(float(row["psi"]) * 4 * 64 * 48)
     out = capsys.readouterr().out
     assert "sham" in out and "im_zstd19 baseline" in out
-    assert "64x48 p=90  k=32   direct " in out and "baseline/direct" in out
+    assert "64x48 p=90  k=32   uniform direct " in out and "baseline/direct" in out
 
 
 def test_defaults_run_every_format_and_quick_only_the_fast_baselines():
@@ -49,12 +49,50 @@ def test_make_matrix_has_the_requested_sparsity_and_values():
     assert np.unique(W[W != 0]).size == 7
 
 
+def test_uniform_zeros_are_the_default_and_stay_seeded_as_before():
+    W = bench.make_matrix((100, 50), 90, 7, seed=1)
+    assert np.array_equal(W, bench.make_matrix((100, 50), 90, 7, seed=1, zeros="uniform"))
+    assert (W == 0).all(axis=1).sum() < 90 and (W == 0).all(axis=0).sum() < 45
+
+
+@pytest.mark.parametrize("zeros, axis", [("rows", 1), ("cols", 0)])
+def test_structured_zeros_are_whole_dead_rows_or_columns(zeros, axis):
+    W = bench.make_matrix((100, 50), 90, 7, seed=1, zeros=zeros)
+    dead = (W == 0).all(axis=axis)
+    assert dead.sum() == round(0.9 * W.shape[1 - axis]) and (W == 0).sum() == 4500
+    assert (np.take(W, np.flatnonzero(~dead), axis=1 - axis) != 0).all()
+    assert np.unique(W[W != 0]).size == 7
+    assert np.array_equal(W, bench.make_matrix((100, 50), 90, 7, seed=1, zeros=zeros))
+
+
+def test_zeros_option_parses_a_list_and_runs_each_layout(tmp_path, capsys):
+    args = bench.build_parser().parse_args(["formats", "--zeros", "rows,cols"])
+    assert bench.grid_of(args)["zeros"] == ("rows", "cols")
+    out = tmp_path / "formats.csv"
+    bench.main(["formats", "--quick", "--shapes", "64x48", "--repeats", "3", "--zeros", "rows,cols",
+                "--formats", "sham,gzip", "--out", str(out)])
+    rows = list(csv.DictReader(out.open()))
+    assert [(row["zeros"], row["format"]) for row in rows] == [
+        ("rows", "sham"), ("rows", "gzip"), ("cols", "sham"), ("cols", "gzip")]
+    assert all(row["verified"] == "True" for row in rows)
+    assert " rows    sham " in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv", [["--shapes", "12y3"], ["--p", "100"], ["--k", "0"],
-                                  ["--formats", "zip"], ["--repeats", "2"]])
+                                  ["--formats", "zip"], ["--repeats", "2"], ["--zeros", "diag"],
+                                  ["--zeros", "rows,"]])
 def test_malformed_arguments_are_refused(argv, capsys):
     with pytest.raises(SystemExit):
         bench.main(["formats", *argv])
     assert "error" in capsys.readouterr().err
+
+
+def test_unknown_zeros_are_named_in_the_error(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["formats", "--zeros", "diag"])
+    assert "unknown zeros 'diag'; known: uniform, rows, cols" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="zeros"):
+        bench.make_matrix((4, 4), 50, 2, seed=0, zeros="diag")
 
 
 def test_quick_methods_benchmark_prints_every_step_and_ratio(capsys):
