@@ -11,8 +11,10 @@ from .dense import Dense
 from .entropy_bound import entropy_bits
 from .general import Compressed, Gzip, IMGzip, IMXz, IMZstd3, IMZstd19, Xz, Zstd3, Zstd19
 from .ham import HAM
+from .hamx import HAMX
 from .index_map import IndexMap
 from .sham import SHAM
+from .shamx import SHAMX
 from .sparse import CSC, CSR
 
 FORMATS = {cls.name: cls for cls in (
@@ -22,6 +24,8 @@ FORMATS = {cls.name: cls for cls in (
     IndexMap,
     HAM,
     SHAM,
+    HAMX,
+    SHAMX,
     Gzip,
     Xz,
     Zstd3,

@@ -1,0 +1,97 @@
+"""shamx: sHAM's column structure with rANS: gaps between a column's nonzeros, then values.
+
+Where sHAM stores a fixed-width row index per nonzero, shamx codes the gap to the previous
+nonzero of the column (a few bits when zeros are spread evenly) and stores only how many
+nonzeros each column has.
+"""
+import numpy as np
+
+from ..kernels.shamx import shamx_decode, shamx_encode, shamx_matmat, shamx_matvec
+from ..kernels.symbols import symbolize
+from .ans_models import ValueModel, checked_symbol_model, entries_per_block, symbol_model
+from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
+from .hamx import check_offsets, gap_counts
+from .sparse import compress, expand
+
+
+def column_gaps(colptr, rows):
+    """Gap before each nonzero: rows skipped since the previous nonzero of its column."""
+    previous = np.empty_like(rows)
+    previous[1:] = rows[:-1]
+    previous[colptr[:-1][np.diff(colptr) > 0]] = -1
+    return rows - previous - 1
+
+
+class SHAMX(Format):
+    name = "shamx"
+
+    def __init__(self, shape, cols_per_block, counts, gap_freqs, model, offsets, words):
+        super().__init__(shape)
+        self.cols_per_block, self.counts, self.gap_freqs = cols_per_block, counts, gap_freqs
+        self.model, self.offsets, self.words = model, offsets, words
+        self.colptr = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
+        self._gap_table = checked_symbol_model(gap_freqs, "gap")
+        self._padded = np.append(words, np.uint16(0))
+
+    @classmethod
+    def from_dense(cls, W):
+        """Encode W (converted to float32); -0.0 counts as a nonzero, so it survives."""
+        W = check_matrix(W)
+        n, m = W.shape
+        colptr, rows, values = compress(np.ascontiguousarray(W.T))
+        ids, keys, counts = symbolize(values.view(np.uint32))
+        zeros = W.size - rows.size
+        cpb = max(1, entries_per_block(np.append(counts, zeros)) // n)
+        model, vfreq, vcum, raw = ValueModel.fit(keys, counts)
+        rows = rows.astype(np.int64)
+        gap_freqs, _, gcum = symbol_model(gap_counts(column_gaps(colptr, rows)))
+        words, offsets = shamx_encode(colptr.astype(np.int64), rows, ids, cpb,
+                                      gap_freqs.astype(np.int64), gcum, vfreq, vcum, raw,
+                                      model.rare_bits)
+        return cls(W.shape, cpb, np.diff(colptr), gap_freqs, model, offsets, words)
+
+    def _kernel_args(self):
+        return (self._padded, self.offsets, self._gap_table, self.model.table)
+
+    def to_dense(self):
+        n, m = self.shape
+        model = self.model
+        rows, codes, intact = shamx_decode(*self._kernel_args(), model.escape, model.rare_bits,
+                                           model.codebook.size, self.colptr, n,
+                                           self.cols_per_block)
+        if not intact:
+            raise FormatError("shamx stream does not decode to its shape")
+        values = model.kernel_values()[codes]
+        return np.ascontiguousarray(expand(self.colptr, rows, values, (m, n)).T)
+
+    def matmul(self, X):
+        n, m = self.shape
+        X = check_operand(X, n)
+        model = self.model
+        args = (*self._kernel_args(), model.kernel_values(), model.escape, model.rare_bits,
+                self.colptr, n, self.cols_per_block)
+        if X.ndim == 1:
+            return shamx_matvec(*args, X)
+        return shamx_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
+
+    def _fields(self):
+        return [np.array([self.cols_per_block], np.uint32),
+                self.counts.astype(minimal_uint(self.shape[0])), self.model.codebook,
+                self.gap_freqs, self.model.freqs,
+                self.offsets.astype(minimal_uint(self.words.size)), self.words]
+
+    @classmethod
+    def _from_fields(cls, shape, fields):
+        params, counts, codebook, gap_freqs, value_freqs, offsets, words = expect_fields(
+            fields, 7, cls.name)
+        n, m = shape
+        if params.size != 1 or params[0] < 1:
+            raise FormatError("shamx block size is missing or zero")
+        if counts.size != m or (counts.size and counts.max() > n):
+            raise FormatError(f"shamx needs {m} column counts of at most {n}")
+        if gap_freqs.dtype != np.uint16 or words.dtype != np.uint16:
+            raise FormatError("shamx gap frequencies and stream must be uint16")
+        cpb = int(params[0])
+        offsets = check_offsets(offsets, -(-m // cpb), words.size, 4)
+        model = ValueModel.from_fields(codebook, value_freqs)
+        return cls(shape, cpb, counts.astype(np.int64), gap_freqs, model, offsets, words)

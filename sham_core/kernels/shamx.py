@@ -1,0 +1,156 @@
+"""shamx kernels: CSC nonzeros as rANS tokens, and ``x @ W`` fused with decoding.
+
+Per nonzero, lane 0 holds the gap to the previous nonzero of its column (see ``gaps``)
+and lane 1 its value (escape plus raw index for a value outside the modelled ones).
+How many nonzeros each column has is stored beside the stream.
+"""
+import numpy as np
+from numba import njit, prange
+
+from .gaps import gap_symbol
+from .hamx import escaped_value, take_gap, take_long
+from .rans import MASK, append_block, open_state, raw_token, step, token
+
+
+@njit(cache=True)
+def _block_tokens(colptr, rows, ids, first, stop, rfreq, rcum, vfreq, vcum, rare, rare_bits,
+                  tokens):
+    """Tokens of the nonzeros of columns first:stop (counting on past the array's end)."""
+    room = tokens.size - 1
+    t = 0
+    for j in range(first, stop):
+        previous = -1
+        for k in range(colptr[j], colptr[j + 1]):
+            symbol, raw, left = gap_symbol(rows[k] - previous - 1)
+            previous = rows[k]
+            tokens[min(t, room)] = token(rfreq[symbol], rcum[symbol], 0)
+            t += 1
+            while left > 0:
+                tokens[min(t, room)], left = raw_token(raw, left, 0)
+                t += 1
+            s = ids[k]
+            tokens[min(t, room)] = token(vfreq[s], vcum[s], 1)
+            t += 1
+            left = rare_bits if rare[s] >= 0 else 0
+            while left > 0:
+                tokens[min(t, room)], left = raw_token(rare[s], left, 1)
+                t += 1
+    return t
+
+
+@njit(cache=True)
+def shamx_encode(colptr, rows, ids, cols_per_block, rfreq, rcum, vfreq, vcum, rare, rare_bits):
+    """(words uint16, block offsets) coding the nonzeros of each block of columns."""
+    m = colptr.size - 1
+    nblocks = -(-m // cols_per_block)
+    tokens = np.empty((1 << 16) + 1, np.int64)
+    words = np.empty(1 << 16, np.uint16)
+    offsets = np.zeros(nblocks + 1, np.int64)
+    for b in range(nblocks):
+        args = (colptr, rows, ids, b * cols_per_block, min(m, (b + 1) * cols_per_block),
+                rfreq, rcum, vfreq, vcum, rare, rare_bits)
+        ntokens = _block_tokens(*args, tokens)
+        if ntokens >= tokens.size:
+            tokens = np.empty(ntokens + 1, np.int64)
+            ntokens = _block_tokens(*args, tokens)
+        words = append_block(words, offsets, b, tokens, ntokens)
+    return words[:offsets[-1]].copy(), offsets
+
+
+@njit(cache=True, parallel=True)
+def shamx_decode(words, offsets, rtable, vtable, escape, rare_bits, nvalues, colptr, n,
+                 cols_per_block):
+    """(row, codebook index) of every nonzero in CSC order, and whether the stream checked out."""
+    rows = np.empty(colptr[-1], np.int32)
+    codes = np.empty(colptr[-1], np.int32)
+    m = colptr.size - 1
+    last = words.size - 1
+    bad = np.zeros(offsets.size - 1, np.bool_)
+    for b in prange(offsets.size - 1):
+        p = offsets[b]
+        x0 = open_state(words[min(p, last)], words[min(p + 1, last)])
+        x1 = open_state(words[min(p + 2, last)], words[min(p + 3, last)])
+        p += 4
+        for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
+            row = -1
+            for k in range(colptr[j], colptr[j + 1]):
+                e = rtable[x0 & MASK]
+                gap, x0, p = take_gap(x0, e, p, words[min(p, last)], words[min(p + 1, last)])
+                if gap < 0:
+                    gap, x0, p = take_long(x0, e, p, words)
+                row += gap + 1
+                bad[b] |= row >= n
+                rows[k] = min(row, n - 1)
+                e = vtable[x1 & MASK]
+                x1, p = step(x1, e, p, words[min(p, last)])
+                v = e & 0xFFFF
+                if v == escape:
+                    v, x1, p = escaped_value(x1, words, p, escape, rare_bits, max(nvalues, 1))
+                codes[k] = v
+        bad[b] |= p != offsets[b + 1] or x0 != 1 << 16 or x1 != 1 << 16
+    return rows, codes, not bad.any()
+
+
+@njit(cache=True, parallel=True)
+def shamx_matvec(words, offsets, rtable, vtable, values, escape, rare_bits, colptr, n,
+                 cols_per_block, x):
+    m = colptr.size - 1
+    y = np.empty(m, np.float32)
+    last = words.size - 1
+    for b in prange(offsets.size - 1):
+        p = offsets[b]
+        x0 = open_state(words[min(p, last)], words[min(p + 1, last)])
+        x1 = open_state(words[min(p + 2, last)], words[min(p + 3, last)])
+        p += 4
+        for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
+            acc = 0.0
+            row = -1
+            for _ in range(colptr[j], colptr[j + 1]):
+                e = rtable[x0 & MASK]
+                gap, x0, p = take_gap(x0, e, p, words[min(p, last)], words[min(p + 1, last)])
+                if gap < 0:
+                    gap, x0, p = take_long(x0, e, p, words)
+                row = min(row + gap + 1, n - 1)
+                e = vtable[x1 & MASK]
+                x1, p = step(x1, e, p, words[min(p, last)])
+                v = e & 0xFFFF
+                if v == escape:
+                    v, x1, p = escaped_value(x1, words, p, escape, rare_bits, values.size)
+                acc += x[row] * values[v]
+            y[j] = acc
+    return y
+
+
+@njit(cache=True, parallel=True)
+def shamx_matmat(words, offsets, rtable, vtable, values, escape, rare_bits, colptr, n,
+                 cols_per_block, XT):
+    m = colptr.size - 1
+    batch = XT.shape[1]
+    YT = np.empty((m, batch), np.float32)
+    last = words.size - 1
+    for b in prange(offsets.size - 1):
+        p = offsets[b]
+        x0 = open_state(words[min(p, last)], words[min(p + 1, last)])
+        x1 = open_state(words[min(p + 2, last)], words[min(p + 3, last)])
+        p += 4
+        acc = np.empty(batch, np.float64)
+        for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
+            acc[:] = 0.0
+            row = -1
+            for _ in range(colptr[j], colptr[j + 1]):
+                e = rtable[x0 & MASK]
+                gap, x0, p = take_gap(x0, e, p, words[min(p, last)], words[min(p + 1, last)])
+                if gap < 0:
+                    gap, x0, p = take_long(x0, e, p, words)
+                row = min(row + gap + 1, n - 1)
+                e = vtable[x1 & MASK]
+                x1, p = step(x1, e, p, words[min(p, last)])
+                v = e & 0xFFFF
+                if v == escape:
+                    v, x1, p = escaped_value(x1, words, p, escape, rare_bits, values.size)
+                value = values[v]
+                xrow = XT[row]
+                for c in range(batch):
+                    acc[c] += value * xrow[c]
+            YT[j] = acc
+    return YT

@@ -1,0 +1,141 @@
+"""hamx and shamx beyond the shared checklist: the coder, sizes near the entropy, crafted buffers."""
+import constriction
+import numpy as np
+import pytest
+
+from sham_core.formats import FORMATS, FormatError, entropy_bits, load
+from sham_core.formats.container import pack, unpack
+from sham_core.formats.hamx import gap_counts
+from sham_core.kernels.gaps import gap_base, gap_symbols
+from sham_core.kernels.rans import TOTAL, quantize
+from sham_core.kernels.symbols import symbolize
+
+
+def laplace_matrix(shape, p, k, seed=0):
+    """Entries from k laplace-distributed values; a fraction p % of them zero, at random."""
+    rng = np.random.default_rng(seed)
+    W = rng.laplace(size=k).astype(np.float32)[rng.integers(0, k, shape)]
+    W[rng.random(shape) < p / 100] = 0.0
+    return W
+
+
+def table_bytes(enc):
+    """Bytes of the codebook and frequency tables, which the entropy bound does not count."""
+    freqs = enc.run_freqs if enc.name == "hamx" else enc.gap_freqs
+    return enc.model.codebook.nbytes + enc.model.freqs.nbytes + freqs.nbytes
+
+
+def test_quantized_frequencies_sum_to_the_total_and_keep_every_symbol():
+    counts = np.array([10**9, 1, 0, 5, 3000, 1])
+    freqs = quantize(counts)
+    assert freqs.sum() == TOTAL
+    assert (freqs[counts > 0] >= 1).all() and freqs[2] == 0
+
+
+def test_gap_symbols_cover_every_length_exactly():
+    lengths = np.concatenate((np.arange(5000), [2**14 - 1, 2**14, 2**20 + 12345, 2**40 + 7]))
+    for length, symbol in zip(lengths, gap_symbols(lengths)):
+        base, nbits = gap_base(symbol)
+        assert base <= length < base + (1 << nbits)
+
+
+@pytest.mark.parametrize("p, k", [(0, 32), (50, 2), (50, 256), (90, 32), (99, 2), (99, 256)])
+def test_hamx_is_within_one_percent_of_the_entropy_plus_its_table(p, k):
+    W = laplace_matrix((1024, 1024), p, k)
+    enc = FORMATS["hamx"].from_dense(W)
+    assert enc.nbytes <= 1.01 * (entropy_bits(W) / 8 + table_bytes(enc))
+
+
+@pytest.mark.parametrize("p", [50, 90, 99])
+def test_shamx_is_smaller_than_sham_and_xz(p):
+    W = laplace_matrix((1024, 1024), p, 32)
+    nbytes = FORMATS["shamx"].from_dense(W).nbytes
+    assert nbytes < FORMATS["sham"].from_dense(W).nbytes
+    assert nbytes < FORMATS["xz"].from_dense(W).nbytes
+
+
+def constriction_bits(W):
+    """Bits constriction's ANS coder spends on hamx's tokens of W (one block, column-major)."""
+    ids, keys, counts = symbolize(np.ascontiguousarray(W.T).view(np.uint32).ravel())
+    nonzero = keys != 0
+    is_zero = ~nonzero[ids]
+    starts = np.flatnonzero(~is_zero)
+    gaps = np.diff(np.concatenate(([-1], starts))) - 1
+    trailing = W.size - 1 - starts[-1]
+    gaps = np.append(gaps, trailing) if trailing else gaps
+    symbols = gap_symbols(gaps)
+    bases, nbits = zip(*(gap_base(s) for s in symbols))
+    model = constriction.stream.model
+    coder = constriction.stream.stack.AnsCoder()
+    coder.encode_reverse(ids[starts].astype(np.int32),
+                         model.Categorical(np.where(nonzero, counts, 0) / counts[nonzero].sum(),
+                                           perfect=False))
+    coder.encode_reverse(symbols.astype(np.int32), model.Categorical(
+        gap_counts(gaps) / gaps.size, perfect=False))
+    raw = np.array(nbits) > 0
+    coder.encode_reverse((gaps - np.array(bases))[raw].astype(np.int32), model.Uniform(),
+                         (1 << np.array(nbits)[raw]).astype(np.int32))
+    return coder.num_bits()
+
+
+@pytest.mark.parametrize("p, k", [(50, 32), (90, 8)])
+def test_hamx_stream_matches_constriction_within_half_a_percent(p, k):
+    W = laplace_matrix((256, 256), p, k)  # 64K entries: one block
+    enc = FORMATS["hamx"].from_dense(W)
+    assert enc.offsets.size == 2
+    ours = 16 * (enc.words.size - 4)  # without the two lane states
+    assert abs(ours - constriction_bits(W)) <= 0.005 * ours
+
+
+def test_values_beyond_the_modelled_ones_and_long_gaps_round_trip():
+    W = np.zeros((40000, 3), np.float32)
+    W[:2000, 0] = np.arange(1, 2001, dtype=np.float32) / 7  # 2000 distinct values: escapes
+    W[39999, 2] = -0.0
+    for name in ("hamx", "shamx"):
+        enc = load(FORMATS[name].from_dense(W).to_bytes())
+        np.testing.assert_array_equal(enc.to_dense().view(np.uint32), W.view(np.uint32))
+        x = np.arange(40000, dtype=np.float32) / 40000
+        np.testing.assert_allclose(enc.matmul(x), x @ W, rtol=1e-5)
+
+
+def crafted(name, W, index, change):
+    """The encoding of W with field ``index`` replaced by change(field), CRC recomputed."""
+    fmt, shape, fields = unpack(FORMATS[name].from_dense(W).to_bytes())
+    fields[index] = change(fields[index].copy())
+    return pack(fmt, shape, fields)
+
+
+def bump(array):
+    array[0] += 1
+    return array
+
+
+@pytest.mark.parametrize("name, index", [("hamx", 2), ("hamx", 3), ("shamx", 3), ("shamx", 4)])
+def test_frequencies_that_do_not_sum_up_are_refused(name, index):
+    with pytest.raises(FormatError, match="frequencies"):
+        load(crafted(name, laplace_matrix((64, 64), 50, 4), index, bump))
+
+
+@pytest.mark.parametrize("name, index", [("hamx", 4), ("shamx", 5)])
+def test_inconsistent_block_offsets_are_refused(name, index):
+    with pytest.raises(FormatError, match="offsets"):
+        load(crafted(name, laplace_matrix((64, 64), 50, 4), index, bump))
+
+
+@pytest.mark.parametrize("name, index", [("hamx", 5), ("shamx", 6)])
+def test_a_tampered_stream_does_not_decode(name, index):
+    def flip(words):
+        words[len(words) // 2] ^= 0x5A5A
+        return words
+    enc = load(crafted(name, laplace_matrix((64, 64), 50, 4), index, flip))
+    enc.matmul(np.ones(64, np.float32))  # garbage, but stays in bounds
+    with pytest.raises(FormatError, match="does not decode"):
+        enc.to_dense()
+
+
+def test_shamx_refuses_column_counts_larger_than_the_column():
+    def too_many(counts):
+        counts[0] = 65
+        return counts
+    with pytest.raises(FormatError, match="column counts"):
+        load(crafted("shamx", laplace_matrix((64, 64), 50, 4), 1, too_many))
