@@ -145,14 +145,15 @@ def encode_job(paths, timing, threads, out_path):
 
 
 def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_path):
-    """Encode every kernel of the uncompressed baseline, and measure its peak memory."""
+    """Encode every kernel of the uncompressed baseline; measure its peak memory and, once, the keras import's."""
     import numba
 
     from .encoding import encode_baseline
     from .inference_cost import peak_memory
+    from .latency import keras_import_mb
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     encoding = encode_baseline(model_path, data_path, read_json(meta_path)["task"], timing["timing_repeats"],
                                timing["timing_budget_s"], timing["baselines"])
     if timing["memory"]:
-        encoding["peak_memory"] = peak_memory("keras", model_path, data_path)
+        encoding["peak_memory"] = dict(peak_memory("keras", model_path, data_path), keras_import_mb=keras_import_mb())
     write_json(encoding, out_path)

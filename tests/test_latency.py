@@ -63,13 +63,12 @@ def test_a_child_past_its_timeout_is_killed(tmp_path):
     assert not status.exists() or "zombie" in status.read_text()
 
 
-def test_keras_model_memory_exceeds_nothing_but_the_keras_import(tmp_path):
+def test_keras_model_memory_exceeds_the_keras_import(tmp_path):
     model, (x, _) = small_cnn(), classification_data(n=32)
     model.save(tmp_path / "model.keras")
     np.save(tmp_path / "inputs.npy", x)
-    result = latency.model_peak_memory_mb("keras", tmp_path / "model.keras", tmp_path / "inputs.npy")
-    assert set(result) == {"peak_mb", "keras_import_mb"}
-    assert 0 < result["keras_import_mb"] <= result["peak_mb"]
+    peak = latency.model_peak_memory_mb("keras", tmp_path / "model.keras", tmp_path / "inputs.npy")
+    assert 0 < latency.keras_import_mb() <= peak
 
 
 def test_the_keras_kind_feeds_a_two_input_model_the_arrays_of_an_npz(tmp_path):
@@ -79,7 +78,15 @@ def test_the_keras_kind_feeds_a_two_input_model_the_arrays_of_an_npz(tmp_path):
     assert latency.peak_memory_mb(latency.memory_args("keras", tmp_path / "model.keras", tmp_path / "inputs.npz")) > 0
 
 
-def test_the_artifact_kind_runs_the_predict_command():
-    assert latency.memory_args("artifact", "m.sham", "x.npy") == ["-m", "sham_core", "predict", "m.sham", "x.npy"]
+def test_the_artifact_kind_loads_the_model_file_and_predicts(tmp_path):
+    from sham_core.artifact import save
+    from sham_core.compression import compress
+    (x, _), model = classification_data(n=32), small_cnn()
+    save(compress(model, "pr_uq", "dense", {"p": 50, "k": 4}), tmp_path / "m.sham")
+    np.save(tmp_path / "inputs.npy", x)
+    assert latency.model_peak_memory_mb("artifact", tmp_path / "m.sham", tmp_path / "inputs.npy") > 0
+    np.save(tmp_path / "wrong.npy", x[:, :2])
+    with pytest.raises(RuntimeError, match="input"):
+        latency.model_peak_memory_mb("artifact", tmp_path / "m.sham", tmp_path / "wrong.npy")
     with pytest.raises(ValueError):
         latency.memory_args("onnx", "m.onnx", "x.npy")
