@@ -7,6 +7,8 @@ rule aggregate:
         encode_benchmarks=expand("results/benchmarks/encode/{path}.tsv", path=RUNS),
         baselines=expand("results/models/{experiment}/metrics.json", experiment=EXPERIMENTS),
         baseline_encodings=expand("results/models/{experiment}/encoding.json", experiment=EXPERIMENTS),
+        baseline_seeds=[f"results/models/{name}/seed~{seed}/metrics.json"
+                        for name, seeds in BASELINE_SEEDS.items() for seed in seeds],
         reference=os.path.join(workflow.basedir, "config", "reference", "paper_results.csv"),
     output:
         summary=report("results/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
@@ -23,7 +25,8 @@ rule aggregate:
         comparison_md=report("results/tables/paper_comparison.md", caption="../report/paper_comparison.rst",
                              category="Tables"),
     params:
-        experiments={name: {"model": e["model"], "dataset": e["dataset"]} for name, e in EXPERIMENTS.items()},
+        experiments={name: {"model": e["model"], "dataset": e["dataset"], "seed": config["seed"],
+                            "baseline_seeds": BASELINE_SEEDS[name]} for name, e in EXPERIMENTS.items()},
         note=config.get("note"),
     log:
         "results/logs/aggregate.log",

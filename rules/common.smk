@@ -2,7 +2,7 @@
 import re
 
 from sham_core.data.fetch import DATASETS_WITH_DOWNLOADS
-from sham_core.workflow import canonical, experiment_config, experiment_names, runs_by_path
+from sham_core.workflow import canonical, experiment_config, experiment_names, extra_baseline_seeds, runs_by_path
 
 try:
     RUNS = runs_by_path(config)
@@ -11,6 +11,7 @@ except ValueError as error:
     raise WorkflowError(f"invalid config: {error}")
 
 RUN_DIRS = [f"results/runs/{path}" for path in RUNS]
+BASELINE_SEEDS = {name: extra_baseline_seeds(experiment, config["seed"]) for name, experiment in EXPERIMENTS.items()}
 TABLES = expand("results/tables/{name}", name=["summary.csv", "points.csv", "matmul.csv", "history.csv", "best.csv",
                 "best.md", "best.tex", "recommendation.md", "paper_comparison.csv", "paper_comparison.md"])
 PLOTS = expand("results/plots/{name}.{ext}", name=["psi_vs_performance", "best_perf", "best_space",
@@ -24,6 +25,7 @@ wildcard_constraints:
     layers="dense|conv|both",
     method="[a-z_+]+",
     params="[^/]+~[^/]+(/[^/]+~[^/]+)*",
+    seed="[0-9]+",
 
 
 def run_of(wildcards):

@@ -15,3 +15,24 @@ rule train_baseline:
         "results/benchmarks/train/{experiment}.tsv"
     script:
         "../workflow_scripts/train_baseline.py"
+
+
+# The same training with another seed (baseline_seeds), for the baseline's seed-to-seed
+# spread only: every compression run starts from the main baseline above.
+rule train_baseline_seed:
+    input:
+        unpack(dataset_files),
+    output:
+        model="results/models/{experiment}/seed~{seed}/baseline.keras",
+        metrics="results/models/{experiment}/seed~{seed}/metrics.json",
+    params:
+        experiment=experiment_of("model", "model_file", "train"),
+        seed=lambda wildcards: int(wildcards.seed),
+    resources:
+        gpu=gpus,
+    log:
+        "results/logs/train/{experiment}/seed~{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{experiment}/seed~{seed}.tsv"
+    script:
+        "../workflow_scripts/train_baseline.py"

@@ -18,6 +18,7 @@ from .atomic import atomic_path  # noqa: E402
 
 PSI_LABEL = "psi (compressed bytes / float32 bytes)"
 BASELINE_STYLE = {"ls": "--", "color": "0.3", "lw": 1.2}
+NOISE_STYLE = {"color": "0.5", "alpha": 0.15, "lw": 0}
 UNMATCHED_HATCH = "///"
 
 
@@ -108,7 +109,7 @@ def pareto_front(psi, perf, higher_is_better):
 
 
 def _psi_panel(ax, runs, info, palette):
-    """One scatter panel: runs by method (± std over seeds), the baseline and the Pareto front."""
+    """One scatter panel: runs by method (± std over seeds), the baseline (± its std) and the Pareto front."""
     sns.scatterplot(data=runs, x="psi", y="after_retrain", hue="method", palette=palette,
                     legend=False, s=36, ax=ax)
     spread = runs[runs.get("seeds", 1) > 1] if "seeds" in runs else runs.iloc[:0]
@@ -118,6 +119,9 @@ def _psi_panel(ax, runs, info, palette):
     fx, fy = pareto_front(runs["psi"], runs["after_retrain"], info["higher_is_better"])
     ax.step(fx, fy, where="post", color="black", lw=1)
     ax.axhline(info["baseline"], **BASELINE_STYLE)
+    noise = runs["baseline_std"].iloc[0] if "baseline_std" in runs else float("nan")
+    if noise > 0:
+        ax.axhspan(info["baseline"] - noise, info["baseline"] + noise, **NOISE_STYLE)
     if runs["psi"].min() > 0 and runs["psi"].max() / runs["psi"].min() > 20:
         ax.set_xscale("log")
     ax.set(xlabel=PSI_LABEL + (", log scale" if ax.get_xscale() == "log" else ""),
@@ -139,8 +143,11 @@ def psi_vs_performance(summary, path_stem):
         _psi_panel(ax, runs[(runs["experiment"] == exp) & (runs["layers"] == layers)],
                    info[exp], palette)
         ax.set_title(f"{exp}, {layers} layers")
-    _legend(fig, palette, [Line2D([], [], color="black", lw=1, label="Pareto front"),
-                           Line2D([], [], **BASELINE_STYLE, label="uncompressed baseline")])
+    extra = [Line2D([], [], color="black", lw=1, label="Pareto front"),
+             Line2D([], [], **BASELINE_STYLE, label="uncompressed baseline")]
+    if "baseline_std" in runs and (runs["baseline_std"] > 0).any():
+        extra.append(Patch(**NOISE_STYLE, label="± its std over seeds"))
+    _legend(fig, palette, extra)
     fig.suptitle(f"{title}, one point per grid point (mean over seeds, bars: ± std)")
     return _save(fig, path_stem)
 

@@ -1,7 +1,8 @@
 """Flatten the per-run JSON and benchmark files into the workflow's tables.
 
-summary: one row per run (grid point x seed) and one per experiment's baseline (method
-"baseline"); points: the seeds of each grid point averaged, with their spread;
+summary: one row per run (grid point x seed) and one per experiment's baseline training
+(method "baseline": the main one, then one per extra seed of ``baseline_seeds``); points: the
+seeds of each grid point (and of the baseline) averaged, with their spread;
 matmul: one row per dense layer x format x batch size; history: one row per epoch.
 """
 import csv
@@ -84,12 +85,12 @@ def _costs(encoding, artifact):
     return costs
 
 
-def baseline_row(experiment, metrics, encoding, dataset, model):
+def baseline_row(experiment, metrics, encoding, dataset, model, seed=None):
     """The summary row of an experiment's uncompressed network: psi 1 by definition."""
     row = {"experiment": experiment, "model": model, "dataset": dataset, "task": metrics["task"],
            "metric": metric_label(metrics["task"], metrics["metric"]),
            "higher_is_better": metrics["task"] == "classification", "layers": "", "method": "baseline",
-           "config": "", "params": "", "status": "ok", "error": "", "baseline": metrics["test"],
+           "config": "", "params": "", "seed": seed, "status": "ok", "error": "", "baseline": metrics["test"],
            "after_compress": metrics["test"], "after_retrain": metrics["test"], "delta": 0.0,
            "epochs": metrics["epochs"], "seconds_compress": metrics["seconds"],
            "seconds_encode": encoding["seconds"]}
@@ -98,6 +99,16 @@ def baseline_row(experiment, metrics, encoding, dataset, model):
     if encoding.get("peak_memory"):
         row["peak_mb"] = encoding["peak_memory"]["peak_mb"]
     return row
+
+
+def baseline_seed_row(main, metrics, seed):
+    """The row of one more training of the baseline (``main``'s row) with another seed: its metric and time only."""
+    identity = ("experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method", "config",
+                "params", "status", "error", "baseline")
+    sign = 1 if main["higher_is_better"] else -1
+    return dict({key: main[key] for key in identity}, seed=seed, after_compress=metrics["test"],
+                after_retrain=metrics["test"], delta=sign * (metrics["test"] - main["baseline"]),
+                epochs=metrics["epochs"], seconds_compress=metrics["seconds"])
 
 
 def _values(layers):
@@ -161,7 +172,8 @@ def history_rows(identity, metrics):
 def tables(inputs, experiments):
     """(summary, matmul, history) DataFrames from the aggregate rule's input files.
 
-    experiments: {name: {"model": ..., "dataset": ...}} in the order of the baseline inputs.
+    experiments: {name: {"model", "dataset", "seed", "baseline_seeds"}} in the order of the baseline
+    inputs; ``inputs["baseline_seeds"]`` holds the metrics of each experiment's baseline_seeds in turn.
     """
     summary, matmul, history = [], [], []
     runs = zip(inputs["metrics"], inputs["encodings"], inputs["compress_benchmarks"], inputs["encode_benchmarks"],
@@ -176,11 +188,15 @@ def tables(inputs, experiments):
         if metrics["status"] == "ok":
             matmul += matmul_rows(identity, encoding)
             history += history_rows(identity, metrics)
+    seed_metrics = iter(inputs.get("baseline_seeds", []))
     for (name, experiment), metrics_path, encoding_path in zip(experiments.items(), inputs["baselines"],
                                                                inputs["baseline_encodings"]):
         encoding = read_json(encoding_path)
-        summary.append(baseline_row(name, read_json(metrics_path), encoding, experiment["dataset"],
-                                    experiment["model"]))
+        main = baseline_row(name, read_json(metrics_path), encoding, experiment["dataset"], experiment["model"],
+                            experiment.get("seed"))
+        summary.append(main)
+        summary += [baseline_seed_row(main, read_json(next(seed_metrics)), seed)
+                    for seed in experiment.get("baseline_seeds", [])]
         matmul += matmul_rows({"experiment": name, "layers": "", "method": "baseline", "params": "", "seed": None},
                               encoding)
     return (pd.DataFrame(summary, columns=SUMMARY_COLUMNS), pd.DataFrame(matmul, columns=MATMUL_COLUMNS),
@@ -190,8 +206,10 @@ def tables(inputs, experiments):
 def points(summary):
     """One row per grid point: its seeds' mean, with ``perf_std`` and ``seeds`` (the count).
 
-    Failed seeds are left out of the mean (the failed-runs table lists them); a point whose
-    every seed failed stays as one failed row.
+    The baseline's trainings make one row too, and every row carries its experiment's
+    baseline_mean, baseline_std (from two seeds on) and baseline_seeds. Failed seeds are
+    left out of the mean (the failed-runs table lists them); a point whose every seed
+    failed stays as one failed row.
     """
     key = ["experiment", "layers", "method", "params"]
     ok, failed = summary[summary.status == "ok"], summary[summary.status != "ok"]
@@ -203,7 +221,16 @@ def points(summary):
     table = first.join(means).assign(perf_std=grouped["after_retrain"].std(ddof=0), seeds=grouped.size())
     table = table.reset_index()
     lost = failed[~failed.set_index(key).index.isin(table.set_index(key).index)].drop_duplicates(key)
-    return pd.concat([table, lost.assign(seeds=0)], ignore_index=True)[[*SUMMARY_COLUMNS, "perf_std", "seeds"]]
+    table = pd.concat([table, lost.assign(seeds=0)], ignore_index=True)[[*SUMMARY_COLUMNS, "perf_std", "seeds"]]
+    return _with_baseline_spread(table)
+
+
+def _with_baseline_spread(table):
+    """Each row with its experiment's baseline over seeds: mean, std (NaN for a single training) and count."""
+    base = table[table["method"] == "baseline"].set_index("experiment")
+    spread = {"baseline_mean": base["after_retrain"], "baseline_std": base["perf_std"].where(base["seeds"] > 1),
+              "baseline_seeds": base["seeds"]}
+    return table.assign(**{column: table["experiment"].map(values) for column, values in spread.items()})
 
 
 def aggregate_job(inputs, outputs, experiments, note=None):

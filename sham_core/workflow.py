@@ -166,5 +166,13 @@ def experiment_config(config, name):
             if dataset is None:
                 raise ValueError(f"experiment {name!r} names dataset {experiment['dataset']!r}, "
                                  f"which is not under datasets:")
+            if experiment.get("model_file") and experiment.get("baseline_seeds"):
+                raise ValueError(f"experiment {name!r}: baseline_seeds trains the baseline again, but model_file "
+                                 f"gives a trained model; drop one of them")
             return dict(experiment, dataset_config=dataset)
     raise ValueError(f"no experiment called {name!r}")
+
+
+def extra_baseline_seeds(experiment, seed):
+    """The seeds an experiment's baseline is trained with beside the main baseline's ``seed`` (baseline_seeds)."""
+    return [extra for extra in experiment.get("baseline_seeds", []) if extra != seed]

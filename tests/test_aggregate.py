@@ -76,7 +76,8 @@ def test_best_space_is_the_smallest_psi_that_keeps_the_baseline_and_counts_equal
     assert list(best.columns) == ["experiment", "layers", "method", "selection", "config",
                                   "params", "perf", "baseline", "delta", "psi",
                                   "matches_baseline", "perf_std", "seeds", "latency_b1_ratio",
-                                  "peak_mb", "artifact", "psi_direct", "psi_baseline"]
+                                  "peak_mb", "artifact", "psi_direct", "psi_baseline",
+                                  "baseline_mean", "baseline_std", "baseline_seeds"]
 
 
 def test_best_space_ties_on_psi_go_to_the_better_run():
@@ -288,3 +289,18 @@ def test_seed_spread_shows_in_the_best_markdown(tmp_path):
     paths = [tmp_path / name for name in ("b.csv", "b.md", "b.tex")]
     write_best(best, *paths)
     assert "± 0.0040 (3 seeds)" in paths[1].read_text()
+
+
+def test_a_run_within_the_baseline_seed_noise_keeps_the_baseline(tmp_path):
+    summary = make_summary(run(D, "dense", "uq", "2", 0.930, 0.01), run(D, "dense", "uq", "4", 0.945, 0.02),
+                           run(D, "conv", "uq", "2", 0.930, 0.01))
+    noisy = summary.assign(baseline_mean=0.948, baseline_std=0.01, baseline_seeds=3)
+    assert not pick(best_table(summary), "dense", "uq", "best_space")["matches_baseline"]
+    space = pick(best_table(noisy), "dense", "uq", "best_space")
+    assert (space["config"], space["delta"], space["matches_baseline"]) == ("4", pytest.approx(-0.005), True)
+    assert pick(best_table(noisy), "dense", "uq", "best_perf")["matches_baseline"]
+    assert not pick(best_table(noisy), "conv", "uq", "best_space")["matches_baseline"], "0.02 below: beyond noise"
+    paths = [tmp_path / name for name in ("b.csv", "b.md", "b.tex")]
+    write_best(best_table(noisy), *paths)
+    assert "**vgg_mini-digits (baseline 0.9500; over 3 seeds 0.9480 ± 0.0100)**" in paths[1].read_text()
+    assert "delta >= -std" in paths[1].read_text()

@@ -103,7 +103,8 @@ def test_pareto_front_keeps_only_undominated_runs(hib, front):
 
 
 def test_psi_vs_performance_draws_seed_spread(tmp_path):
-    summary = make_summary(run(D, "dense", "cws", "16", 0.96, 0.15)).assign(perf_std=0.01, seeds=2)
+    summary = make_summary(run(D, "dense", "cws", "16", 0.96, 0.15)).assign(perf_std=0.01, seeds=2,
+                                                                              baseline_std=0.005)
     paths = plots.psi_vs_performance(summary, tmp_path / "spread")
     assert all(Path(path).stat().st_size > 0 for path in paths)
 

@@ -2,7 +2,7 @@
 import pytest
 
 from sham_core.formats import FORMATS
-from sham_core.summary import history_rows, matmul_rows, metric_label, run_row
+from sham_core.summary import baseline_seed_row, history_rows, matmul_rows, metric_label, run_row
 
 IDENTITY = {"experiment": "m-d", "model": "m", "dataset": "d", "task": "regression", "higher_is_better": False,
             "layers_selection": "both", "method": "cws+pr_cws", "config": "16/90",
@@ -70,3 +70,35 @@ def test_points_average_the_seeds_and_keep_all_failed_points():
 
 def test_metric_label():
     assert metric_label("regression", "loss") == "mse" and metric_label("classification", "accuracy") == "accuracy"
+
+
+def test_baseline_seeds_make_rows_and_their_spread_reaches_every_point():
+    import pandas as pd
+    from sham_core.summary import SUMMARY_COLUMNS, points
+    main = {"experiment": "e", "model": "m", "dataset": "d", "task": "classification", "metric": "accuracy",
+            "higher_is_better": True, "layers": "", "method": "baseline", "config": "", "params": "", "seed": 1,
+            "status": "ok", "error": "", "baseline": 0.90, "after_compress": 0.90, "after_retrain": 0.90,
+            "delta": 0.0, "psi": 1.0}
+    seeds = [baseline_seed_row(main, {"test": test, "epochs": 30, "seconds": 7.0}, seed)
+             for seed, test in ((2, 0.92), (3, 0.94))]
+    assert seeds[0]["seed"] == 2 and seeds[0]["delta"] == pytest.approx(0.02) and seeds[0]["baseline"] == 0.90
+    run = {"experiment": "e", "layers": "dense", "method": "cws", "params": "k~8", "status": "ok", "seed": 1,
+           "higher_is_better": True, "psi": 0.1, "after_retrain": 0.89, "delta": -0.01}
+    other = dict(run, experiment="f")
+    table = points(pd.DataFrame([main, *seeds, run, other], columns=SUMMARY_COLUMNS))
+    base = table[table.method == "baseline"].iloc[0]
+    assert base.after_retrain == pytest.approx(0.92) and base.seeds == 3 and base.psi == 1.0
+    assert base.perf_std == pytest.approx(0.0163, abs=1e-4) and base.seed == 1
+    mine = table[(table.method == "cws") & (table.experiment == "e")].iloc[0]
+    assert (mine.baseline_mean, mine.baseline_std, mine.baseline_seeds) == (
+        pytest.approx(0.92), pytest.approx(base.perf_std), 3)
+    assert pd.isna(table[table.experiment == "f"].iloc[0].baseline_std), "no baseline rows: no spread"
+
+
+def test_a_single_baseline_training_has_no_spread():
+    import pandas as pd
+    from sham_core.summary import SUMMARY_COLUMNS, points
+    main = {"experiment": "e", "layers": "", "method": "baseline", "params": "", "status": "ok",
+            "higher_is_better": True, "after_retrain": 0.9}
+    row = points(pd.DataFrame([main], columns=SUMMARY_COLUMNS)).iloc[0]
+    assert row.baseline_seeds == 1 and pd.isna(row.baseline_std)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from sham_core.workflow import Run, expand_grid
+from sham_core.workflow import Run, expand_grid, experiment_config, extra_baseline_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = str(ROOT / "config" / "schema.yaml")
@@ -25,7 +25,8 @@ def test_default_grid_has_every_method_on_dense_and_conv_and_some_pairs():
     points = Counter(run.layers for run in runs if run.seed == 1)
     assert points["dense"] == 10 and points["conv"] == 9 and points["both"] >= 2
     assert any(run.seed == 2 for run in runs), "a few methods run with two seeds"
-    assert len(runs) * 2 + 6 <= 60
+    baseline_seeds = len(extra_baseline_seeds(load("config.yaml")["experiments"][0], 1))
+    assert baseline_seeds == 2 and len(runs) * 2 + 6 + baseline_seeds <= 60
 
 
 def test_paths_are_readable_and_unique():
@@ -90,8 +91,8 @@ def job_counts(output):
 def test_dry_run_of_the_default_config_lists_every_job(tmp_path):
     runs = len(expand_grid(load("config.yaml")))
     counts = job_counts(dry_run("-d", str(tmp_path)))
-    assert counts == {"all": 1, "data": 1, "train_baseline": 1, "compress": runs, "encode": runs,
-                      "encode_baseline": 1, "aggregate": 1, "plots": 1}
+    assert counts == {"all": 1, "data": 1, "train_baseline": 1, "train_baseline_seed": 2, "compress": runs,
+                      "encode": runs, "encode_baseline": 1, "aggregate": 1, "plots": 1}
 
 
 def test_a_configfile_replaces_the_default_grid(tmp_path):
@@ -136,3 +137,33 @@ def test_seeds_repeat_a_grid_point():
     config["seeds"] = [1, 2]
     config["grid"] = {"dense": {"cws": {"k": [8]}, "pws": {"k": [8], "seeds": [5]}}}
     assert [run.path.split("/", 3)[3] for run in expand_grid(config)] == ["k~8/seed~1", "k~8/seed~2", "k~8/seed~5"]
+
+
+def test_baseline_seeds_train_the_baseline_again_except_for_the_main_seed():
+    config = load("config.yaml")
+    experiment = config["experiments"][0]
+    assert experiment["baseline_seeds"] == [1, 2, 3] and extra_baseline_seeds(experiment, config["seed"]) == [2, 3]
+    assert extra_baseline_seeds({"model": "m"}, 1) == []
+
+
+@pytest.mark.parametrize("seeds,message", [
+    ([], "should be non-empty"), ([2, 2], "non-unique"), ([-1], "less than the minimum"), (["a"], "'a' is not of type"),
+    (3, "3 is not of type 'array'"),
+])
+def test_bad_baseline_seeds_fail_validation_naming_the_key(seeds, message):
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["experiments"][0]["baseline_seeds"] = seeds
+    with pytest.raises(Exception, match=f"(?s){message}.*baseline_seeds"):
+        validate(config, SCHEMA)
+
+
+def test_baseline_seeds_need_a_baseline_to_train(tmp_path):
+    config = load("test.yaml")
+    config["experiments"][0]["model_file"] = "mine.keras"
+    with pytest.raises(ValueError, match="baseline_seeds trains the baseline again, but model_file"):
+        experiment_config(config, "vgg_mini-digits")
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(config))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "-s", str(ROOT / "Snakefile"),
+                          "-d", str(tmp_path), "--configfile", str(tmp_path / "bad.yaml")], capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode != 0 and "invalid config" in run.stdout + run.stderr

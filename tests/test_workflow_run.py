@@ -47,6 +47,15 @@ def test_summary_has_every_run_with_plausible_values(tiny_run):
     assert slr.psi < 0.5, "slr is measured on its factors, not on their product"
 
 
+def test_the_baseline_trains_once_per_seed_and_its_spread_reaches_the_tables(tiny_run):
+    tables = tiny_run / "results" / "tables"
+    baselines = pd.read_csv(tables / "summary.csv").query("method == 'baseline'")
+    assert list(baselines.seed) == [1, 2] and baselines.after_retrain.between(0, 1).all()
+    points, best = pd.read_csv(tables / "points.csv"), pd.read_csv(tables / "best.csv")
+    assert (points.baseline_seeds == 2).all() and points.baseline_std.notna().all()
+    assert best.baseline_std.notna().all() and "over 2 seeds" in (tables / "best.md").read_text()
+
+
 def test_failed_run_is_recorded_and_listed(tiny_run):
     summary = pd.read_csv(tiny_run / "results" / "tables" / "summary.csv")
     failed = summary[summary.status == "failed"]

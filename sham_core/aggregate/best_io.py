@@ -1,6 +1,8 @@
 """Writers for the best table: CSV, markdown with a header line per experiment, LaTeX."""
+from pandas import notna
+
 from ..atomic import write_csv, write_text
-from .frames import BEST_COLUMNS, tidy_best
+from .frames import BEST_COLUMNS, KEEPS_BASELINE, tidy_best
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi, latex_tabular, markdown_table
 
 HEADER = ["layers", "method", "selection", "config", "perf", "delta", "psi study", "psi direct", "psi baseline",
@@ -25,7 +27,12 @@ def _sections(best):
     """(title, rows) per experiment, the title giving the baseline metric."""
     out = []
     for exp, group in best.groupby("experiment", sort=True):
-        title = f"{exp} (baseline {fmt_perf(group['baseline'].iloc[0])})"
+        first = group.iloc[0]
+        title = f"{exp} (baseline {fmt_perf(first['baseline'])}"
+        if notna(first["baseline_std"]):
+            title += (f"; over {first['baseline_seeds']:.0f} seeds {fmt_perf(first['baseline_mean'])} "
+                      f"± {fmt_perf(first['baseline_std'])}")
+        title += ")"
         out.append((title, [_cells(r) for r in group.itertuples()]))
     return out
 
@@ -35,12 +42,13 @@ def best_markdown(best, failed=None):
     text = ["# Best configuration per method\n",
             "best_perf: the run with the best performance after retraining (ties: smaller psi). "
             "best_space: the smallest psi study (the study's format, as the paper comparison uses it) among "
-            "runs at least as good as the uncompressed baseline; best_direct: the same rule on psi direct "
+            "runs that keep the uncompressed baseline; best_direct: the same rule on psi direct "
             "(the smallest format that computes x @ W directly), which the recommendation ranks on; "
             f"where no run matches the baseline the row says \"{NO_MATCH}\" "
             "and shows the run with the largest delta instead. psi baseline: the smallest "
             "general-purpose compressor (gzip, xz, zstd), which must decode before multiplying. "
-            "delta > 0 means better than the baseline; psi = compressed bytes / float32 bytes.\n"]
+            "delta > 0 means better than the baseline; psi = compressed bytes / float32 bytes. "
+            f"{KEEPS_BASELINE}\n"]
     if best.empty:
         text.append("\nNo successful compression run.\n")
     for title, rows in _sections(best):

@@ -5,8 +5,13 @@ SUMMARY_COLUMNS = ("experiment", "layers", "method", "config", "params", "status
                    "higher_is_better", "baseline", "after_retrain", "delta", "psi")
 BEST_COLUMNS = ["experiment", "layers", "method", "selection", "config", "params",
                 "perf", "baseline", "delta", "psi", "matches_baseline", "perf_std", "seeds",
-                "latency_b1_ratio", "peak_mb", "artifact", "psi_direct", "psi_baseline"]
+                "latency_b1_ratio", "peak_mb", "artifact", "psi_direct", "psi_baseline",
+                "baseline_mean", "baseline_std", "baseline_seeds"]
 FAILED_COLUMNS = ["experiment", "layers", "method", "params", "error"]
+# The rule of keeps_baseline, for the tables' explanations.
+KEEPS_BASELINE = ("A run keeps the baseline when delta >= 0, or, where the config trains the baseline with "
+                  "several seeds (baseline_seeds), when delta >= -std: within the standard deviation of the "
+                  "baseline's test metric over its seeds (shown after the baseline), its seed-to-seed noise.")
 
 
 def require_columns(df, columns, name):
@@ -91,6 +96,15 @@ def direct_psi(df):
     if "psi_direct" not in df.columns:
         return df["psi"].astype(float)
     return df["psi_direct"].astype(float).fillna(df["psi"].astype(float))
+
+
+def keeps_baseline(df):
+    """Rows that keep the baseline: delta >= -baseline_std, its std over seeds (delta >= 0 where none was measured).
+
+    A run worse than the baseline by less than the baseline's own seed-to-seed spread is within noise.
+    """
+    noise = df["baseline_std"].astype(float).fillna(0.0) if "baseline_std" in df.columns else 0.0
+    return df["delta"] >= -noise
 
 
 def layer_order(layers):

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import write_csv, write_text
-from .frames import experiment_info, label, require_columns, tidy_best
+from .frames import experiment_info, keeps_baseline, label, require_columns, tidy_best
 from .frames import experiments as experiment_names
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi, markdown_table
 
@@ -84,7 +84,8 @@ def _same_config_where_we_have_it(df, summary):
     if not len(summary):
         return df
     runs = summary[(summary["status"] == "ok") & (summary["method"] != "baseline")]
-    runs = runs.assign(config=runs["config"].map(label)).drop_duplicates(["experiment", "layers", "method", "config"])
+    runs = runs.assign(config=runs["config"].map(label), keeps=keeps_baseline(runs))
+    runs = runs.drop_duplicates(["experiment", "layers", "method", "config"])
     runs = runs.set_index(["experiment", "layers", "method", "config"])
     for i, row in df.iterrows():
         key = (row.experiment, row.layers, row.method, row.paper_config)
@@ -92,7 +93,7 @@ def _same_config_where_we_have_it(df, summary):
             run = runs.loc[key]
             df.loc[i, ["our_config", "our_perf", "our_psi", "our_delta", "our_match"]] = [
                 row.paper_config, run["after_retrain"], run["psi"], run["delta"], "same config"]
-            df.loc[i, "our_matches_baseline"] = run["delta"] >= 0
+            df.loc[i, "our_matches_baseline"] = run["keeps"]
     return df
 
 

@@ -1,7 +1,7 @@
 """The study's two per-method selections (best performance, best space), best direct, and the failed runs."""
 import pandas as pd
 
-from .frames import BEST_COLUMNS, FAILED_COLUMNS, direct_psi, label, layer_order, ok_runs, runs
+from .frames import BEST_COLUMNS, FAILED_COLUMNS, direct_psi, keeps_baseline, label, layer_order, ok_runs, runs
 
 
 def _perf_order(group):
@@ -20,13 +20,14 @@ def _row(run, selection, matches):
             "perf_std": run.get("perf_std", 0.0), "seeds": run.get("seeds", 1),
             "latency_b1_ratio": run.get("latency_b1_ratio"), "peak_mb": run.get("peak_mb"),
             "artifact": run.get("artifact"), "psi_direct": run.get("psi_direct"),
-            "psi_baseline": run.get("psi_baseline")}
+            "psi_baseline": run.get("psi_baseline"), "baseline_mean": run.get("baseline_mean"),
+            "baseline_std": run.get("baseline_std"), "baseline_seeds": run.get("baseline_seeds")}
 
 
 def _smallest(group, psi, selection):
-    """Smallest psi with delta >= 0 (ties: larger delta); else the largest delta, unmatched."""
+    """Smallest psi among the runs that keep the baseline (ties: larger delta); else the largest delta, unmatched."""
     group = group.assign(rank_psi=psi)
-    matching = group[group["delta"] >= 0]
+    matching = group[keeps_baseline(group)]
     if len(matching):
         run = matching.sort_values(["rank_psi", "delta", "params"], ascending=[True, False, True],
                                    kind="mergesort").iloc[0]
@@ -50,7 +51,7 @@ def best_table(summary):
     for key in sorted(groups, key=lambda k: (k[0], layer_order(k[1]), k[2])):
         group = groups[key]
         top = _perf_order(group).iloc[0]
-        rows.append(_row(top, "best_perf", top["delta"] >= 0))
+        rows.append(_row(top, "best_perf", keeps_baseline(group)[top.name]))
         rows.append(_smallest(group, group["psi"], "best_space"))
         rows.append(_smallest(group, direct_psi(group), "best_direct"))
     return pd.DataFrame(rows, columns=BEST_COLUMNS)
