@@ -79,7 +79,7 @@ def compressed_inference(model, encodings, data, task):
     name = "accuracy" if task == "classification" else "mse"
     decoded = score(task, outputs(model, x), y)
     records = []
-    for fmt in ("sham", "ham"):
+    for fmt in ("sham", "ham", "shamx", "hamx"):
         metric = score(task, outputs(encoded_model(model, encodings, fmt), x), y)
         records.append({"format": fmt, "metric_name": name, "metric": metric,
                         "decoded_metric": decoded, "equal": agree(task, metric, decoded)})

@@ -66,6 +66,11 @@ class ValueModel:
             raise FormatError("value model does not match its codebook")
         return cls(codebook, freqs.astype(np.uint16))
 
+    @property
+    def nbytes(self):
+        """Stored bytes of the codebook and frequencies."""
+        return self.codebook.nbytes + self.freqs.nbytes
+
     def kernel_values(self):
         """The codebook for kernels: never empty, so a crafted stream cannot read past it."""
         return self.codebook if self.codebook.size else np.zeros(1, np.float32)

@@ -103,6 +103,11 @@ class Format:
         return packed_size(self.name, self._fields())
 
     @property
+    def table_nbytes(self):
+        """Bytes of the codebook and code tables, for formats that have them (else 0)."""
+        return 0
+
+    @property
     def psi(self):
         """Stored bytes over the bytes of the dense float32 matrix."""
         return self.nbytes / (4 * self.shape[0] * self.shape[1])

@@ -17,10 +17,10 @@ def gap_counts(lengths):
     return np.bincount(gap_symbols(lengths.astype(np.int64)), minlength=1)
 
 
-def check_offsets(offsets, nblocks, nwords, least):
-    """Block offsets as int64, or FormatError: from 0 to nwords, each block >= least words."""
+def check_offsets(offsets, nlanes, nwords, least):
+    """Lane offsets as int64, or FormatError: from 0 to nwords, each lane >= least words."""
     offsets = offsets.astype(np.int64)
-    if (offsets.size != nblocks + 1 or offsets[0] != 0 or offsets[-1] != nwords
+    if (offsets.size != nlanes + 1 or offsets[0] != 0 or offsets[-1] != nwords
             or np.any(np.diff(offsets) < least)):
         raise FormatError("block offsets do not match the stream")
     return offsets
@@ -59,6 +59,10 @@ class HAMX(Format):
                                      vfreq, vcum, np.where(nonzero, raw, -1), model.rare_bits)
         return cls(W.shape, cpb, run_freqs, model, offsets, words)
 
+    @property
+    def table_nbytes(self):
+        return self.model.nbytes + self.run_freqs.nbytes
+
     def _kernel_args(self):
         model = self.model
         return (self._padded, self.offsets, self._run_table, model.table)
@@ -96,6 +100,6 @@ class HAMX(Format):
         cpb = int(params[0])
         if run_freqs.dtype != np.uint16 or words.dtype != np.uint16:
             raise FormatError("hamx run frequencies and stream must be uint16")
-        offsets = check_offsets(offsets, -(-shape[1] // cpb), words.size, 4)
+        offsets = check_offsets(offsets, 2 * -(-shape[1] // cpb), words.size, 2)
         model = ValueModel.from_fields(codebook, value_freqs)
         return cls(shape, cpb, run_freqs, model, offsets, words)

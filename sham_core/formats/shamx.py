@@ -50,6 +50,10 @@ class SHAMX(Format):
                                       model.rare_bits)
         return cls(W.shape, cpb, np.diff(colptr), gap_freqs, model, offsets, words)
 
+    @property
+    def table_nbytes(self):
+        return self.model.nbytes + self.gap_freqs.nbytes
+
     def _kernel_args(self):
         return (self._padded, self.offsets, self._gap_table, self.model.table)
 
@@ -92,6 +96,6 @@ class SHAMX(Format):
         if gap_freqs.dtype != np.uint16 or words.dtype != np.uint16:
             raise FormatError("shamx gap frequencies and stream must be uint16")
         cpb = int(params[0])
-        offsets = check_offsets(offsets, -(-m // cpb), words.size, 4)
+        offsets = check_offsets(offsets, 2 * -(-m // cpb), words.size, 2)
         model = ValueModel.from_fields(codebook, value_freqs)
         return cls(shape, cpb, counts.astype(np.int64), gap_freqs, model, offsets, words)

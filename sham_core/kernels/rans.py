@@ -1,9 +1,10 @@
 """Range asymmetric numeral systems (rANS): 32-bit states, 16-bit words, interleaved lanes.
 
 Every token is coded with a frequency ``freq`` and cumulative frequency ``cum`` out of
-``1 << SCALE``. Several lanes (independent states) share one word stream: the encoder
-runs backwards over the tokens, the decoder forwards, so their reads and writes meet
-in the same order, and the decoder's lanes form independent dependency chains.
+``1 << SCALE``. A block has two lanes, each a state with its own word stream, so that
+decoding runs two independent dependency chains (with one shared stream, each read
+would wait for the other lane's last refill). The encoder runs backwards over a lane's
+tokens, the decoder forwards.
 
 Raw bits are tokens too, with a uniform distribution, so one stream holds everything.
 Hot-loop helpers take and return scalars only (see ``bitstream`` for why): a token is
@@ -84,38 +85,42 @@ def raw_token(value, left, lane):
 
 
 @njit(cache=True)
-def encode_tokens(tokens, ntokens, nlanes):
-    """Words (uint16) of tokens[:ntokens] in decoding order, lane states first."""
-    out = np.empty(ntokens + 2 * nlanes, np.uint16)
-    states = np.full(nlanes, LOW, np.int64)
+def encode_lane(tokens, ntokens, lane):
+    """Words (uint16) of one lane's tokens among tokens[:ntokens], in decoding order, state first."""
+    out = np.empty(ntokens + 2, np.uint16)
+    x = np.int64(LOW)
     n = out.size
     for t in range(ntokens - 1, -1, -1):
         tok = tokens[t]
-        freq, cum, k = tok & 0xFFFF, (tok >> 16) & 0xFFFF, tok >> 32
-        x = states[k]
+        if tok >> 32 != lane:
+            continue
+        freq, cum = tok & 0xFFFF, (tok >> 16) & 0xFFFF
         if x >= freq << (32 - SCALE):
             n -= 1
             out[n] = x & 0xFFFF
             x >>= 16
-        states[k] = ((x // freq) << SCALE) + x % freq + cum
-    for k in range(nlanes - 1, -1, -1):
-        out[n - 1] = states[k] & 0xFFFF
-        out[n - 2] = states[k] >> 16
-        n -= 2
-    return out[n:]
+        x = ((x // freq) << SCALE) + x % freq + cum
+    out[n - 1] = x & 0xFFFF
+    out[n - 2] = x >> 16
+    return out[n - 2:]
 
 
 @njit(cache=True)
 def append_block(words, offsets, b, tokens, ntokens):
-    """Code block b's tokens (two lanes) after block b - 1's words; returns ``words``, grown if needed."""
-    coded = encode_tokens(tokens, ntokens, 2)
-    end = offsets[b] + coded.size
-    if end > words.size:
-        bigger = np.empty(max(end, 2 * words.size), np.uint16)
-        bigger[:offsets[b]] = words[:offsets[b]]
-        words = bigger
-    words[offsets[b]:end] = coded
-    offsets[b + 1] = end
+    """Code block b's two lanes after the words before them; returns ``words``, grown if needed.
+
+    Lane k of block b spans ``offsets[2b + k]:offsets[2b + k + 1]``.
+    """
+    for k in range(2):
+        coded = encode_lane(tokens, ntokens, k)
+        start = offsets[2 * b + k]
+        end = start + coded.size
+        if end > words.size:
+            bigger = np.empty(max(end, 2 * words.size), np.uint16)
+            bigger[:start] = words[:start]
+            words = bigger
+        words[start:end] = coded
+        offsets[2 * b + k + 1] = end
     return words
 
 
@@ -126,15 +131,30 @@ def open_state(hi, lo):
 
 
 @njit(cache=True, inline="always")
+def lanes_ended(p0, p1, end0, end1, x0, x1):
+    """Whether both lanes read exactly their words and returned to the encoder's start state.
+
+    The lanes may have swapped places (values alternate between them), hence either order.
+    """
+    ends = (p0 == end0 and p1 == end1) or (p0 == end1 and p1 == end0)
+    return ends and x0 == LOW and x1 == LOW
+
+
+@njit(cache=True, inline="always")
 def step(x, entry, p, word):
     """Advance state x past the token whose table entry is ``entry``; refill from word.
 
-    Callers pass ``word = words[min(p, last)]``; returns (x, p).
+    Callers pass ``word = words[min(p, last)]``; returns (x, p). The refill is branch-free:
+    whether it happens is as good as random, so a branch would be mispredicted often.
     """
-    x = ((entry >> 16) & 0xFFFF) * (x >> SCALE) + (entry >> 32)
-    if x < LOW:
-        return (x << 16) | np.int64(word), p + 1
-    return x, p
+    return refill(((entry >> 16) & 0xFFFF) * (x >> SCALE) + (entry >> 32), p, word)
+
+
+@njit(cache=True, inline="always")
+def refill(x, p, word):
+    """Shift a word into x if x fell below LOW; returns (x, p)."""
+    need = np.int64(x < LOW)
+    return (x << (need << 4)) | (np.int64(word) & -need), p + need
 
 
 @njit(cache=True, inline="always")
@@ -142,8 +162,7 @@ def take_bits(x, b, p, word):
     """Decode b <= RAW_CHUNK raw bits; returns (value, x, p). ``word`` as for ``step``."""
     slot = x & MASK
     x = (np.int64(1) << (SCALE - b)) * (x >> SCALE) + (slot & ((1 << (SCALE - b)) - 1))
-    if x < LOW:
-        return slot >> (SCALE - b), (x << 16) | np.int64(word), p + 1
+    x, p = refill(x, p, word)
     return slot >> (SCALE - b), x, p
 
 

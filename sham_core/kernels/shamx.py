@@ -9,7 +9,7 @@ from numba import njit, prange
 
 from .gaps import gap_symbol
 from .hamx import escaped_value, take_gap, take_long
-from .rans import MASK, append_block, open_state, raw_token, step, token
+from .rans import MASK, append_block, lanes_ended, open_state, raw_token, step, token
 
 
 @njit(cache=True)
@@ -45,7 +45,7 @@ def shamx_encode(colptr, rows, ids, cols_per_block, rfreq, rcum, vfreq, vcum, ra
     nblocks = -(-m // cols_per_block)
     tokens = np.empty((1 << 16) + 1, np.int64)
     words = np.empty(1 << 16, np.uint16)
-    offsets = np.zeros(nblocks + 1, np.int64)
+    offsets = np.zeros(2 * nblocks + 1, np.int64)
     for b in range(nblocks):
         args = (colptr, rows, ids, b * cols_per_block, min(m, (b + 1) * cols_per_block),
                 rfreq, rcum, vfreq, vcum, rare, rare_bits)
@@ -65,29 +65,30 @@ def shamx_decode(words, offsets, rtable, vtable, escape, rare_bits, nvalues, col
     codes = np.empty(colptr[-1], np.int32)
     m = colptr.size - 1
     last = words.size - 1
-    bad = np.zeros(offsets.size - 1, np.bool_)
-    for b in prange(offsets.size - 1):
-        p = offsets[b]
-        x0 = open_state(words[min(p, last)], words[min(p + 1, last)])
-        x1 = open_state(words[min(p + 2, last)], words[min(p + 3, last)])
-        p += 4
+    bad = np.zeros(offsets.size // 2, np.bool_)
+    for b in prange(offsets.size // 2):
+        p0, p1 = offsets[2 * b], offsets[2 * b + 1]
+        x0 = open_state(words[min(p0, last)], words[min(p0 + 1, last)])
+        x1 = open_state(words[min(p1, last)], words[min(p1 + 1, last)])
+        p0 += 2
+        p1 += 2
         for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
             row = -1
             for k in range(colptr[j], colptr[j + 1]):
                 e = rtable[x0 & MASK]
-                gap, x0, p = take_gap(x0, e, p, words[min(p, last)], words[min(p + 1, last)])
+                gap, x0, p0 = take_gap(x0, e, p0, words[min(p0, last)], words[min(p0 + 1, last)])
                 if gap < 0:
-                    gap, x0, p = take_long(x0, e, p, words)
+                    gap, x0, p0 = take_long(x0, e, p0, words)
                 row += gap + 1
                 bad[b] |= row >= n
                 rows[k] = min(row, n - 1)
                 e = vtable[x1 & MASK]
-                x1, p = step(x1, e, p, words[min(p, last)])
+                x1, p1 = step(x1, e, p1, words[min(p1, last)])
                 v = e & 0xFFFF
                 if v == escape:
-                    v, x1, p = escaped_value(x1, words, p, escape, rare_bits, max(nvalues, 1))
+                    v, x1, p1 = escaped_value(x1, words, p1, escape, rare_bits, max(nvalues, 1))
                 codes[k] = v
-        bad[b] |= p != offsets[b + 1] or x0 != 1 << 16 or x1 != 1 << 16
+        bad[b] |= not lanes_ended(p0, p1, offsets[2 * b + 1], offsets[2 * b + 2], x0, x1)
     return rows, codes, not bad.any()
 
 
@@ -97,25 +98,26 @@ def shamx_matvec(words, offsets, rtable, vtable, values, escape, rare_bits, colp
     m = colptr.size - 1
     y = np.empty(m, np.float32)
     last = words.size - 1
-    for b in prange(offsets.size - 1):
-        p = offsets[b]
-        x0 = open_state(words[min(p, last)], words[min(p + 1, last)])
-        x1 = open_state(words[min(p + 2, last)], words[min(p + 3, last)])
-        p += 4
+    for b in prange(offsets.size // 2):
+        p0, p1 = offsets[2 * b], offsets[2 * b + 1]
+        x0 = open_state(words[min(p0, last)], words[min(p0 + 1, last)])
+        x1 = open_state(words[min(p1, last)], words[min(p1 + 1, last)])
+        p0 += 2
+        p1 += 2
         for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
             acc = 0.0
             row = -1
             for _ in range(colptr[j], colptr[j + 1]):
                 e = rtable[x0 & MASK]
-                gap, x0, p = take_gap(x0, e, p, words[min(p, last)], words[min(p + 1, last)])
+                gap, x0, p0 = take_gap(x0, e, p0, words[min(p0, last)], words[min(p0 + 1, last)])
                 if gap < 0:
-                    gap, x0, p = take_long(x0, e, p, words)
+                    gap, x0, p0 = take_long(x0, e, p0, words)
                 row = min(row + gap + 1, n - 1)
                 e = vtable[x1 & MASK]
-                x1, p = step(x1, e, p, words[min(p, last)])
+                x1, p1 = step(x1, e, p1, words[min(p1, last)])
                 v = e & 0xFFFF
                 if v == escape:
-                    v, x1, p = escaped_value(x1, words, p, escape, rare_bits, values.size)
+                    v, x1, p1 = escaped_value(x1, words, p1, escape, rare_bits, values.size)
                 acc += x[row] * values[v]
             y[j] = acc
     return y
@@ -128,26 +130,27 @@ def shamx_matmat(words, offsets, rtable, vtable, values, escape, rare_bits, colp
     batch = XT.shape[1]
     YT = np.empty((m, batch), np.float32)
     last = words.size - 1
-    for b in prange(offsets.size - 1):
-        p = offsets[b]
-        x0 = open_state(words[min(p, last)], words[min(p + 1, last)])
-        x1 = open_state(words[min(p + 2, last)], words[min(p + 3, last)])
-        p += 4
+    for b in prange(offsets.size // 2):
+        p0, p1 = offsets[2 * b], offsets[2 * b + 1]
+        x0 = open_state(words[min(p0, last)], words[min(p0 + 1, last)])
+        x1 = open_state(words[min(p1, last)], words[min(p1 + 1, last)])
+        p0 += 2
+        p1 += 2
         acc = np.empty(batch, np.float64)
         for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
             acc[:] = 0.0
             row = -1
             for _ in range(colptr[j], colptr[j + 1]):
                 e = rtable[x0 & MASK]
-                gap, x0, p = take_gap(x0, e, p, words[min(p, last)], words[min(p + 1, last)])
+                gap, x0, p0 = take_gap(x0, e, p0, words[min(p0, last)], words[min(p0 + 1, last)])
                 if gap < 0:
-                    gap, x0, p = take_long(x0, e, p, words)
+                    gap, x0, p0 = take_long(x0, e, p0, words)
                 row = min(row + gap + 1, n - 1)
                 e = vtable[x1 & MASK]
-                x1, p = step(x1, e, p, words[min(p, last)])
+                x1, p1 = step(x1, e, p1, words[min(p1, last)])
                 v = e & 0xFFFF
                 if v == escape:
-                    v, x1, p = escaped_value(x1, words, p, escape, rare_bits, values.size)
+                    v, x1, p1 = escaped_value(x1, words, p1, escape, rare_bits, values.size)
                 value = values[v]
                 xrow = XT[row]
                 for c in range(batch):
