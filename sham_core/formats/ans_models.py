@@ -7,6 +7,7 @@ distinct values is lossless while common codebooks (k up to MAX_MODELED) need no
 import numpy as np
 
 from ..kernels.rans import TOTAL, check_frequencies, cumulative, decode_table, quantize
+from ..kernels.symbols import symbolize
 from .base import FormatError
 
 MAX_MODELED = 1024
@@ -74,6 +75,21 @@ class ValueModel:
     def kernel_values(self):
         """The codebook for kernels: never empty, so a crafted stream cannot read past it."""
         return self.codebook if self.codebook.size else np.zeros(1, np.float32)
+
+
+def entry_symbols(W):
+    """Symbol ids of W's entries, column-major, and the value model of the nonzero ones.
+
+    Returns (ids, zero id or -1, counts per id, model, (freq, cum, raw index) per id).
+    """
+    ids, keys, counts = symbolize(np.ascontiguousarray(W.T).view(np.uint32).ravel())
+    nonzero = keys != 0
+    model, *encoder = ValueModel.fit(keys[nonzero], counts[nonzero])
+    per_id = [np.full(keys.size, -1, np.int64) for _ in range(3)]
+    for array, part in zip(per_id, encoder):
+        array[nonzero] = part
+    zero_id = int(np.flatnonzero(~nonzero)[0]) if not nonzero.all() else -1
+    return ids, zero_id, counts, model, per_id
 
 
 def symbol_model(counts):

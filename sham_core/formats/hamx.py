@@ -7,8 +7,8 @@ import numpy as np
 
 from ..kernels.gaps import gap_symbols
 from ..kernels.hamx import hamx_decode, hamx_encode, hamx_matmat, hamx_matvec, zero_runs
-from ..kernels.symbols import symbolize
-from .ans_models import ValueModel, checked_symbol_model, entries_per_block, symbol_model
+from .ans_models import (ValueModel, checked_symbol_model, entries_per_block, entry_symbols,
+                         symbol_model)
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
 from .coded_stream import block_starts
 
@@ -42,21 +42,15 @@ class HAMX(Format):
         """Encode W (converted to float32); -0.0 is a nonzero value, so it survives."""
         W = check_matrix(W)
         n, m = W.shape
-        ids, keys, counts = symbolize(np.ascontiguousarray(W.T).view(np.uint32).ravel())
+        ids, zero_id, counts, model, (vfreq, vcum, raw) = entry_symbols(W)
         cpb = max(1, entries_per_block(counts) // n)
         bounds = block_starts(m, cpb) * n
-        nonzero = keys != 0
-        model, *encoder = ValueModel.fit(keys[nonzero], counts[nonzero])
-        vfreq, vcum, raw = (np.zeros(keys.size, np.int64) for _ in range(3))
-        for array, part in zip((vfreq, vcum, raw), encoder):
-            array[nonzero] = part
-        zero_id = int(np.flatnonzero(~nonzero)[0]) if not nonzero.all() else -1
         run_freqs, rcum = np.zeros(0, np.uint16), np.zeros(1, np.int64)
         if zero_id >= 0:
             before, trailing = zero_runs(ids, bounds, zero_id)
             run_freqs, _, rcum = symbol_model(gap_counts(np.append(before, trailing[trailing > 0])))
         words, offsets = hamx_encode(ids, bounds, zero_id, run_freqs.astype(np.int64), rcum,
-                                     vfreq, vcum, np.where(nonzero, raw, -1), model.rare_bits)
+                                     vfreq, vcum, raw, model.rare_bits)
         return cls(W.shape, cpb, run_freqs, model, offsets, words)
 
     @property

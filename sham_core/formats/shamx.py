@@ -6,20 +6,12 @@ nonzeros each column has.
 """
 import numpy as np
 
-from ..kernels.shamx import shamx_decode, shamx_encode, shamx_matmat, shamx_matvec
-from ..kernels.symbols import symbolize
-from .ans_models import ValueModel, checked_symbol_model, entries_per_block, symbol_model
+from ..kernels.shamx import column_gaps, shamx_decode, shamx_encode, shamx_matmat, shamx_matvec
+from .ans_models import (ValueModel, checked_symbol_model, entries_per_block, entry_symbols,
+                         symbol_model)
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
 from .hamx import check_offsets, gap_counts
-from .sparse import compress, expand
-
-
-def column_gaps(colptr, rows):
-    """Gap before each nonzero: rows skipped since the previous nonzero of its column."""
-    previous = np.empty_like(rows)
-    previous[1:] = rows[:-1]
-    previous[colptr[:-1][np.diff(colptr) > 0]] = -1
-    return rows - previous - 1
+from .sparse import expand
 
 
 class SHAMX(Format):
@@ -38,16 +30,12 @@ class SHAMX(Format):
         """Encode W (converted to float32); -0.0 counts as a nonzero, so it survives."""
         W = check_matrix(W)
         n, m = W.shape
-        colptr, rows, values = compress(np.ascontiguousarray(W.T))
-        ids, keys, counts = symbolize(values.view(np.uint32))
-        zeros = W.size - rows.size
-        cpb = max(1, entries_per_block(np.append(counts, zeros)) // n)
-        model, vfreq, vcum, raw = ValueModel.fit(keys, counts)
-        rows = rows.astype(np.int64)
-        gap_freqs, _, gcum = symbol_model(gap_counts(column_gaps(colptr, rows)))
-        words, offsets = shamx_encode(colptr.astype(np.int64), rows, ids, cpb,
-                                      gap_freqs.astype(np.int64), gcum, vfreq, vcum, raw,
-                                      model.rare_bits)
+        ids, zero_id, counts, model, (vfreq, vcum, raw) = entry_symbols(W)
+        cpb = max(1, entries_per_block(counts) // n)
+        gaps, ids, colptr = column_gaps(ids, n, zero_id)
+        gap_freqs, _, gcum = symbol_model(gap_counts(gaps))
+        words, offsets = shamx_encode(colptr, gaps, ids, cpb, gap_freqs.astype(np.int64), gcum,
+                                      vfreq, vcum, raw, model.rare_bits)
         return cls(W.shape, cpb, np.diff(colptr), gap_freqs, model, offsets, words)
 
     @property

@@ -24,7 +24,7 @@ def _block_tokens(ids, start, end, zero_id, rfreq, rcum, vfreq, vcum, rare, rare
     t = 0
     run = 0
     value_lane = 1
-    for e in range(start, end + 1):
+    for e in range(start, end + 1):  # e == end: a nonzero past the block closes the last run
         s = ids[e] if e < end else zero_id
         if s == zero_id and e < end:
             run += 1

@@ -13,16 +13,36 @@ from .rans import MASK, append_block, lanes_ended, open_state, raw_token, step, 
 
 
 @njit(cache=True)
-def _block_tokens(colptr, rows, ids, first, stop, rfreq, rcum, vfreq, vcum, rare, rare_bits,
+def column_gaps(ids, n, zero_id):
+    """Per nonzero (column-major): the gap since the previous nonzero of its column and its
+    symbol id; and the column pointers."""
+    m = ids.size // n
+    gaps = np.empty(ids.size, np.int32)
+    nonzero_ids = np.empty(ids.size, np.int32)
+    colptr = np.zeros(m + 1, np.int64)
+    k = 0
+    for j in range(m):
+        previous = -1
+        for i in range(n):
+            s = ids[j * n + i]
+            if s != zero_id:
+                gaps[k] = i - previous - 1
+                nonzero_ids[k] = s
+                previous = i
+                k += 1
+        colptr[j + 1] = k
+    return gaps[:k].copy(), nonzero_ids[:k].copy(), colptr
+
+
+@njit(cache=True)
+def _block_tokens(colptr, gaps, ids, first, stop, rfreq, rcum, vfreq, vcum, rare, rare_bits,
                   tokens):
     """Tokens of the nonzeros of columns first:stop (counting on past the array's end)."""
     room = tokens.size - 1
     t = 0
     for j in range(first, stop):
-        previous = -1
         for k in range(colptr[j], colptr[j + 1]):
-            symbol, raw, left = gap_symbol(rows[k] - previous - 1)
-            previous = rows[k]
+            symbol, raw, left = gap_symbol(gaps[k])
             tokens[min(t, room)] = token(rfreq[symbol], rcum[symbol], 0)
             t += 1
             while left > 0:
@@ -39,7 +59,7 @@ def _block_tokens(colptr, rows, ids, first, stop, rfreq, rcum, vfreq, vcum, rare
 
 
 @njit(cache=True)
-def shamx_encode(colptr, rows, ids, cols_per_block, rfreq, rcum, vfreq, vcum, rare, rare_bits):
+def shamx_encode(colptr, gaps, ids, cols_per_block, rfreq, rcum, vfreq, vcum, rare, rare_bits):
     """(words uint16, block offsets) coding the nonzeros of each block of columns."""
     m = colptr.size - 1
     nblocks = -(-m // cols_per_block)
@@ -47,7 +67,7 @@ def shamx_encode(colptr, rows, ids, cols_per_block, rfreq, rcum, vfreq, vcum, ra
     words = np.empty(1 << 16, np.uint16)
     offsets = np.zeros(2 * nblocks + 1, np.int64)
     for b in range(nblocks):
-        args = (colptr, rows, ids, b * cols_per_block, min(m, (b + 1) * cols_per_block),
+        args = (colptr, gaps, ids, b * cols_per_block, min(m, (b + 1) * cols_per_block),
                 rfreq, rcum, vfreq, vcum, rare, rare_bits)
         ntokens = _block_tokens(*args, tokens)
         if ntokens >= tokens.size:
