@@ -6,6 +6,7 @@ fraction of a bit of the entropy, where Huffman spends at least a bit per symbol
 import numpy as np
 
 from ..kernels.gaps import gap_symbols
+from ..kernels.rans import LANES
 from ..kernels.hamx import hamx_decode, hamx_encode, hamx_matmat, hamx_matvec, zero_runs
 from .ans_models import (ValueModel, checked_symbol_model, entries_per_block, entry_symbols,
                          symbol_model)
@@ -94,6 +95,6 @@ class HAMX(Format):
         cpb = int(params[0])
         if run_freqs.dtype != np.uint16 or words.dtype != np.uint16:
             raise FormatError("hamx run frequencies and stream must be uint16")
-        offsets = check_offsets(offsets, 2 * -(-shape[1] // cpb), words.size, 2)
+        offsets = check_offsets(offsets, LANES * -(-shape[1] // cpb), words.size, 2)
         model = ValueModel.from_fields(codebook, value_freqs)
         return cls(shape, cpb, run_freqs, model, offsets, words)

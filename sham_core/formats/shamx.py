@@ -6,6 +6,7 @@ nonzeros each column has.
 """
 import numpy as np
 
+from ..kernels.rans import LANES
 from ..kernels.shamx import column_gaps, shamx_decode, shamx_encode, shamx_matmat, shamx_matvec
 from .ans_models import (ValueModel, checked_symbol_model, entries_per_block, entry_symbols,
                          symbol_model)
@@ -84,6 +85,6 @@ class SHAMX(Format):
         if gap_freqs.dtype != np.uint16 or words.dtype != np.uint16:
             raise FormatError("shamx gap frequencies and stream must be uint16")
         cpb = int(params[0])
-        offsets = check_offsets(offsets, 2 * -(-m // cpb), words.size, 2)
+        offsets = check_offsets(offsets, LANES * -(-m // cpb), words.size, 2)
         model = ValueModel.from_fields(codebook, value_freqs)
         return cls(shape, cpb, counts.astype(np.int64), gap_freqs, model, offsets, words)

@@ -1,17 +1,17 @@
 """hamx kernels: every entry, column-major, as rANS tokens, and ``x @ W`` fused with decoding.
 
-A block of entries becomes tokens on two lanes. Lane 0 holds the length of the zero run
-before each nonzero (a gap symbol plus raw bits, see ``gaps``); lane 1 the nonzero value
-(a value outside the modelled ones is an escape plus its raw index). A matrix without
-zeros has no run tokens, and its values alternate between the lanes, so that decoding
-still runs two independent chains. A run that ends a block has no value after it.
+Per nonzero, a gap lane holds the length of the zero run before it (a gap symbol plus raw
+bits, see ``gaps``) and a value lane its value (a value outside the modelled ones is an
+escape plus its raw index). Consecutive nonzeros take turns between lanes 0/1 and 2/3,
+so decoding runs four independent chains. A matrix without zeros has no gap tokens; a
+run that ends a block has no value after it.
 """
 import numpy as np
 from numba import njit, prange
 
 from .gaps import gap_base, gap_symbol
-from .rans import (MASK, RAW_CHUNK, append_block, lanes_ended, open_state, raw_token, step, take_bits,
-                   take_raw, token)
+from .rans import (LANES, MASK, RAW_CHUNK, append_block, lanes_ended, open_lanes, raw_token,
+                   step, take_bits, take_raw, token)
 
 
 @njit(cache=True)
@@ -23,7 +23,7 @@ def _block_tokens(ids, start, end, zero_id, rfreq, rcum, vfreq, vcum, rare, rare
     room = tokens.size - 1
     t = 0
     run = 0
-    value_lane = 1
+    turn = 0  # 0: lanes 0 and 1, 2: lanes 2 and 3
     for e in range(start, end + 1):  # e == end: a nonzero past the block closes the last run
         s = ids[e] if e < end else zero_id
         if s == zero_id and e < end:
@@ -31,21 +31,20 @@ def _block_tokens(ids, start, end, zero_id, rfreq, rcum, vfreq, vcum, rare, rare
             continue
         if zero_id >= 0 and (e < end or run > 0):
             symbol, raw, left = gap_symbol(run)
-            tokens[min(t, room)] = token(rfreq[symbol], rcum[symbol], 0)
+            tokens[min(t, room)] = token(rfreq[symbol], rcum[symbol], turn)
             t += 1
             while left > 0:
-                tokens[min(t, room)], left = raw_token(raw, left, 0)
+                tokens[min(t, room)], left = raw_token(raw, left, turn)
                 t += 1
             run = 0
         if e < end:
-            tokens[min(t, room)] = token(vfreq[s], vcum[s], value_lane)
+            tokens[min(t, room)] = token(vfreq[s], vcum[s], turn + 1)
             t += 1
             left = rare_bits if rare[s] >= 0 else 0
             while left > 0:
-                tokens[min(t, room)], left = raw_token(rare[s], left, value_lane)
+                tokens[min(t, room)], left = raw_token(rare[s], left, turn + 1)
                 t += 1
-            if zero_id < 0:
-                value_lane = 1 - value_lane
+            turn = 2 - turn
     return t
 
 
@@ -54,7 +53,7 @@ def hamx_encode(ids, bounds, zero_id, rfreq, rcum, vfreq, vcum, rare, rare_bits)
     """(words uint16, block offsets) coding ids block by block; block b is bounds[b]:bounds[b+1]."""
     tokens = np.empty((1 << 16) + 1, np.int64)
     words = np.empty(1 << 16, np.uint16)
-    offsets = np.zeros(2 * bounds.size - 1, np.int64)
+    offsets = np.zeros(LANES * (bounds.size - 1) + 1, np.int64)
     for b in range(bounds.size - 1):
         args = (ids, bounds[b], bounds[b + 1], zero_id, rfreq, rcum, vfreq, vcum, rare, rare_bits)
         ntokens = _block_tokens(*args, tokens)
@@ -123,34 +122,29 @@ def hamx_decode(words, offsets, rtable, vtable, runs, escape, rare_bits, nvalues
     """Codebook index of every entry, column-major (``nvalues`` for zeros), and whether it checked out."""
     codes = np.full(n * m, nvalues, np.int32)
     last = words.size - 1
-    bad = np.zeros(offsets.size // 2, np.bool_)
-    for b in prange(offsets.size // 2):
-        p0, p1 = offsets[2 * b], offsets[2 * b + 1]
+    bad = np.zeros(offsets.size // LANES, np.bool_)
+    for b in prange(offsets.size // LANES):
+        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b)
         pos = b * cols_per_block * n
         end = min(m, (b + 1) * cols_per_block) * n
-        x0 = open_state(words[min(p0, last)], words[min(p0 + 1, last)])
-        x1 = open_state(words[min(p1, last)], words[min(p1 + 1, last)])
-        p0 += 2
-        p1 += 2
         while pos < end:
             if runs:
-                e = rtable[x0 & MASK]
-                run, x0, p0 = take_gap(x0, e, p0, words[min(p0, last)], words[min(p0 + 1, last)])
+                e = rtable[g & MASK]
+                run, g, pg = take_gap(g, e, pg, words[min(pg, last)], words[min(pg + 1, last)])
                 if run < 0:
-                    run, x0, p0 = take_long(x0, e, p0, words)
+                    run, g, pg = take_long(g, e, pg, words)
                 pos += min(run, end - pos)
                 if pos == end:
                     break
-            e = vtable[x1 & MASK]
-            x1, p1 = step(x1, e, p1, words[min(p1, last)])
-            v = e & 0xFFFF
-            if v == escape:
-                v, x1, p1 = escaped_value(x1, words, p1, escape, rare_bits, max(nvalues, 1))
-            codes[pos] = v
+            e = vtable[v & MASK]
+            v, pv = step(v, e, pv, words[min(pv, last)])
+            code = e & 0xFFFF
+            if code == escape:
+                code, v, pv = escaped_value(v, words, pv, escape, rare_bits, max(nvalues, 1))
+            codes[pos] = code
             pos += 1
-            if not runs:
-                x0, x1, p0, p1 = x1, x0, p1, p0
-        bad[b] = not lanes_ended(p0, p1, offsets[2 * b + 1], offsets[2 * b + 2], x0, x1)
+            g, pg, v, pv, g2, pg2, v2, pv2 = g2, pg2, v2, pv2, g, pg, v, pv
+        bad[b] = not lanes_ended(offsets, b, g, pg, v, pv, g2, pg2, v2, pv2)
     return codes, not bad.any()
 
 
@@ -159,22 +153,18 @@ def hamx_matvec(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
                 cols_per_block, x):
     y = np.zeros(m, np.float32)
     last = words.size - 1
-    for b in prange(offsets.size // 2):
-        p0, p1 = offsets[2 * b], offsets[2 * b + 1]
+    for b in prange(offsets.size // LANES):
+        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b)
         j = b * cols_per_block
         left = (min(m, j + cols_per_block) - j) * n
-        x0 = open_state(words[min(p0, last)], words[min(p0 + 1, last)])
-        x1 = open_state(words[min(p1, last)], words[min(p1 + 1, last)])
-        p0 += 2
-        p1 += 2
         i = 0
         acc = 0.0
         while left > 0:
             if runs:
-                e = rtable[x0 & MASK]
-                run, x0, p0 = take_gap(x0, e, p0, words[min(p0, last)], words[min(p0 + 1, last)])
+                e = rtable[g & MASK]
+                run, g, pg = take_gap(g, e, pg, words[min(pg, last)], words[min(pg + 1, last)])
                 if run < 0:
-                    run, x0, p0 = take_long(x0, e, p0, words)
+                    run, g, pg = take_long(g, e, pg, words)
                 run = min(run, left)
                 left -= run
                 i += run
@@ -185,14 +175,13 @@ def hamx_matvec(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
                     i -= n
                 if left == 0:
                     break
-            e = vtable[x1 & MASK]
-            x1, p1 = step(x1, e, p1, words[min(p1, last)])
-            v = e & 0xFFFF
-            if v == escape:
-                v, x1, p1 = escaped_value(x1, words, p1, escape, rare_bits, values.size)
-            acc += x[i] * values[v]
-            if not runs:
-                x0, x1, p0, p1 = x1, x0, p1, p0
+            e = vtable[v & MASK]
+            v, pv = step(v, e, pv, words[min(pv, last)])
+            code = e & 0xFFFF
+            if code == escape:
+                code, v, pv = escaped_value(v, words, pv, escape, rare_bits, values.size)
+            acc += x[i] * values[code]
+            g, pg, v, pv, g2, pg2, v2, pv2 = g2, pg2, v2, pv2, g, pg, v, pv
             left -= 1
             i += 1
             if i == n:
@@ -209,22 +198,18 @@ def hamx_matmat(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
     batch = XT.shape[1]
     YT = np.zeros((m, batch), np.float32)
     last = words.size - 1
-    for b in prange(offsets.size // 2):
-        p0, p1 = offsets[2 * b], offsets[2 * b + 1]
+    for b in prange(offsets.size // LANES):
+        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b)
         j = b * cols_per_block
         left = (min(m, j + cols_per_block) - j) * n
-        x0 = open_state(words[min(p0, last)], words[min(p0 + 1, last)])
-        x1 = open_state(words[min(p1, last)], words[min(p1 + 1, last)])
-        p0 += 2
-        p1 += 2
         i = 0
         acc = np.zeros(batch, np.float64)
         while left > 0:
             if runs:
-                e = rtable[x0 & MASK]
-                run, x0, p0 = take_gap(x0, e, p0, words[min(p0, last)], words[min(p0 + 1, last)])
+                e = rtable[g & MASK]
+                run, g, pg = take_gap(g, e, pg, words[min(pg, last)], words[min(pg + 1, last)])
                 if run < 0:
-                    run, x0, p0 = take_long(x0, e, p0, words)
+                    run, g, pg = take_long(g, e, pg, words)
                 run = min(run, left)
                 left -= run
                 i += run
@@ -235,17 +220,16 @@ def hamx_matmat(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
                     i -= n
                 if left == 0:
                     break
-            e = vtable[x1 & MASK]
-            x1, p1 = step(x1, e, p1, words[min(p1, last)])
-            v = e & 0xFFFF
-            if v == escape:
-                v, x1, p1 = escaped_value(x1, words, p1, escape, rare_bits, values.size)
-            value = values[v]
+            e = vtable[v & MASK]
+            v, pv = step(v, e, pv, words[min(pv, last)])
+            code = e & 0xFFFF
+            if code == escape:
+                code, v, pv = escaped_value(v, words, pv, escape, rare_bits, values.size)
+            value = values[code]
             row = XT[i]
             for c in range(batch):
                 acc[c] += value * row[c]
-            if not runs:
-                x0, x1, p0, p1 = x1, x0, p1, p0
+            g, pg, v, pv, g2, pg2, v2, pv2 = g2, pg2, v2, pv2, g, pg, v, pv
             left -= 1
             i += 1
             if i == n:

@@ -1,9 +1,9 @@
 """Range asymmetric numeral systems (rANS): 32-bit states, 16-bit words, interleaved lanes.
 
 Every token is coded with a frequency ``freq`` and cumulative frequency ``cum`` out of
-``1 << SCALE``. A block has two lanes, each a state with its own word stream, so that
-decoding runs two independent dependency chains (with one shared stream, each read
-would wait for the other lane's last refill). The encoder runs backwards over a lane's
+``1 << SCALE``. A block has four lanes, each a state with its own word stream, so that
+decoding runs four independent dependency chains (with one shared stream, each read
+would wait for the other lanes' last refill). The encoder runs backwards over a lane's
 tokens, the decoder forwards.
 
 Raw bits are tokens too, with a uniform distribution, so one stream holds everything.
@@ -18,6 +18,7 @@ TOTAL = 1 << SCALE
 MASK = TOTAL - 1
 LOW = 1 << 16  # states live in [LOW, 2**32)
 RAW_CHUNK = SCALE  # raw bits are coded at most this many at a time
+LANES = 4  # per block: gaps on lanes 0 and 2, values on 1 and 3, taking turns
 
 
 def quantize(counts):
@@ -107,37 +108,44 @@ def encode_lane(tokens, ntokens, lane):
 
 @njit(cache=True)
 def append_block(words, offsets, b, tokens, ntokens):
-    """Code block b's two lanes after the words before them; returns ``words``, grown if needed.
+    """Code block b's lanes after the words before them; returns ``words``, grown if needed.
 
-    Lane k of block b spans ``offsets[2b + k]:offsets[2b + k + 1]``.
+    Lane k of block b spans ``offsets[LANES * b + k]:offsets[LANES * b + k + 1]``.
     """
-    for k in range(2):
+    for k in range(LANES):
         coded = encode_lane(tokens, ntokens, k)
-        start = offsets[2 * b + k]
+        start = offsets[LANES * b + k]
         end = start + coded.size
         if end > words.size:
             bigger = np.empty(max(end, 2 * words.size), np.uint16)
             bigger[:start] = words[:start]
             words = bigger
         words[start:end] = coded
-        offsets[2 * b + k + 1] = end
+        offsets[LANES * b + k + 1] = end
     return words
 
 
-@njit(cache=True, inline="always")
-def open_state(hi, lo):
-    """A lane's starting state from its two stored words."""
-    return (np.int64(hi) << 16) | np.int64(lo)
+@njit(cache=True)
+def open_lanes(words, offsets, b):
+    """(state, next word) of block b's lanes: gap 0, value 0, gap 1, value 1."""
+    last = words.size - 1
+    x = np.empty(LANES, np.int64)
+    for k in range(LANES):
+        start = offsets[LANES * b + k]
+        x[k] = (np.int64(words[min(start, last)]) << 16) | np.int64(words[min(start + 1, last)])
+    p = offsets[LANES * b:LANES * b + LANES] + 2
+    return x[0], p[0], x[1], p[1], x[2], p[2], x[3], p[3]
 
 
-@njit(cache=True, inline="always")
-def lanes_ended(p0, p1, end0, end1, x0, x1):
-    """Whether both lanes read exactly their words and returned to the encoder's start state.
+@njit(cache=True)
+def lanes_ended(offsets, b, g, pg, v, pv, g2, pg2, v2, pv2):
+    """Whether every lane of block b read exactly its words and is back at the encoder's start.
 
-    The lanes may have swapped places (values alternate between them), hence either order.
+    The lanes of a kind take turns, so they may have swapped places: pointers compare as sets.
     """
-    ends = (p0 == end0 and p1 == end1) or (p0 == end1 and p1 == end0)
-    return ends and x0 == LOW and x1 == LOW
+    ends = offsets[LANES * b + 1:LANES * b + LANES + 1]
+    pointers = np.sort(np.array([pg, pv, pg2, pv2]))
+    return np.array_equal(pointers, ends) and g == v == g2 == v2 == LOW
 
 
 @njit(cache=True, inline="always")
