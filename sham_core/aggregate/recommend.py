@@ -1,19 +1,19 @@
 """The study's choice rule on psi_direct: per experiment and layer selection, which method to use."""
 from pandas import isna, notna
 
-from .frames import direct_psi, experiment_info, experiments, layer_order, runs, tidy_best
+from .frames import KEEPS_BASELINE, direct_psi, experiment_info, experiments, layer_order, runs, tidy_best
 from .selection import failed_runs
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi
 
 INTRO = ("Following the study's rule, on the formats that compute x @ W directly: among the methods "
-         "whose best_direct run keeps the baseline performance (delta >= 0), choose the one with the "
+         "whose best_direct run keeps the baseline performance, choose the one with the "
          "smallest psi_direct; if no method keeps it, choose the method with the best performance. "
          "psi = compressed bytes / float32 bytes of the compressed layers: psi_direct for the smallest "
          "format that multiplies on its stored form, psi_study for the study's format (index map for "
          "conv, HAM or sHAM for dense; what the paper comparison uses), psi_baseline for the smallest "
          "general-purpose compressor (gzip, xz, zstd), which must decode the weights before every "
          "multiply. Summaries without psi_direct are ranked on psi_study. delta > 0 means better than "
-         "the uncompressed network.\n")
+         f"the uncompressed network. {KEEPS_BASELINE}\n")
 
 
 def _psi_text(row):
