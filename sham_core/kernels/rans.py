@@ -57,11 +57,11 @@ def decode_table(freqs):
     """
     freqs = np.asarray(freqs, np.int64)
     if not freqs.any():
-        return np.zeros(TOTAL, np.uint64)
+        return np.zeros(TOTAL, np.int64)
     symbols = np.repeat(np.arange(freqs.size, dtype=np.int64), freqs)
     slots = np.arange(symbols.size, dtype=np.int64)
     bias = slots - cumulative(freqs)[symbols]
-    return (symbols | (freqs[symbols] << 16) | (bias << 32)).astype(np.uint64)
+    return symbols | (freqs[symbols] << 16) | (bias << 32)
 
 
 def check_frequencies(freqs):
