@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import __version__
 from ..compression.selection import all_layers
-from ..encoding.sizes import CODED, choose
+from ..encoding.sizes import smallest
 from ..formats import DIRECT, FORMATS, as_matrix
 from .container import write
 from .reading import sizes
@@ -16,8 +16,8 @@ from .reading import sizes
 def save(result, path, formats=None, params=None, info=None):
     """Write ``result`` (a CompressionResult, or ``(model, layers)``) to ``path``; return ``sizes(path)``.
 
-    formats: {layer name or kind ("dense"/"conv"): format name}, overriding the study's
-    choice (im for conv; per matrix the smaller of ham and sham for dense).
+    formats: {layer name or kind ("dense"/"conv"): format name}, overriding the default:
+    per matrix the smallest format that computes x @ W directly (what psi_direct counts).
     params: the compression parameters, recorded in the manifest; info: any other JSON fields.
     """
     model, records, metrics = _parts(result)
@@ -88,7 +88,7 @@ def _overrides(formats, records):
 def _compressed_entry(record, override, sections):
     """The manifest entry of one compressed kernel; its encoded matrices are appended to ``sections``."""
     parts = list(record.factors) if record.factors is not None else [as_matrix(record.kernel)]
-    encodings = [_encode(record.kind, part, override) for part in parts]
+    encodings = [_encode(part, override) for part in parts]
     start = len(sections)
     sections.extend(enc.to_bytes() for enc in encodings)
     return {"layer": record.name, "kind": record.kind, "method": record.method, "shape": list(record.shape),
@@ -97,11 +97,11 @@ def _compressed_entry(record, override, sections):
             "float32_bytes": 4 * int(record.kernel.size)}
 
 
-def _encode(kind, matrix, override):
-    """``matrix`` in the ``override`` format, else in the study's choice (sizes.choose) for ``kind``."""
-    names = [override] if override else ["im"] if kind == "conv" else list(CODED)
+def _encode(matrix, override):
+    """``matrix`` in the ``override`` format, else in the smallest direct format."""
+    names = [override] if override else list(DIRECT)
     encodings = {name: [FORMATS[name].from_dense(matrix)] for name in names}
-    return encodings[override or choose(kind, encodings)[0]][0]
+    return encodings[smallest(encodings, names)[0]][0]
 
 
 def _weight_entries(layer, skip, sections):
