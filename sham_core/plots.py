@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window: set before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -109,20 +110,24 @@ def pareto_front(psi, perf, higher_is_better):
 
 
 def _psi_panel(ax, runs, info, palette):
-    """One scatter panel: runs by method (± std over seeds), the baseline (± its std) and the Pareto front."""
+    """One scatter panel: runs by method (± std over seeds; hollow: psi_direct), the baseline (± its std), Pareto front."""
     sns.scatterplot(data=runs, x="psi", y="after_retrain", hue="method", palette=palette,
                     legend=False, s=36, ax=ax)
     spread = runs[runs.get("seeds", 1) > 1] if "seeds" in runs else runs.iloc[:0]
     for method, rows in spread.groupby("method"):
         ax.errorbar(rows["psi"], rows["after_retrain"], yerr=rows["perf_std"], fmt="none",
                     ecolor=palette[method], elinewidth=1, capsize=3)
+    direct = runs.dropna(subset=["psi_direct"]) if "psi_direct" in runs else runs.iloc[:0].assign(psi_direct=0.0)
+    ax.scatter(direct["psi_direct"], direct["after_retrain"], s=36, facecolors="none",
+               edgecolors=[palette[method] for method in direct["method"]], linewidths=1)
     fx, fy = pareto_front(runs["psi"], runs["after_retrain"], info["higher_is_better"])
     ax.step(fx, fy, where="post", color="black", lw=1)
     ax.axhline(info["baseline"], **BASELINE_STYLE)
     noise = runs["baseline_std"].iloc[0] if "baseline_std" in runs else float("nan")
     if noise > 0:
         ax.axhspan(info["baseline"] - noise, info["baseline"] + noise, **NOISE_STYLE)
-    if runs["psi"].min() > 0 and runs["psi"].max() / runs["psi"].min() > 20:
+    psi = pd.concat([runs["psi"], direct["psi_direct"]])
+    if psi.min() > 0 and psi.max() / psi.min() > 20:
         ax.set_xscale("log")
     ax.set(xlabel=PSI_LABEL + (", log scale" if ax.get_xscale() == "log" else ""),
            ylabel=_metric_label(info))
@@ -143,7 +148,10 @@ def psi_vs_performance(summary, path_stem):
         _psi_panel(ax, runs[(runs["experiment"] == exp) & (runs["layers"] == layers)],
                    info[exp], palette)
         ax.set_title(f"{exp}, {layers} layers")
-    extra = [Line2D([], [], color="black", lw=1, label="Pareto front"),
+    extra = [Line2D([], [], ls="", marker="o", color="gray", label="psi of the study's format"),
+             Line2D([], [], ls="", marker="o", markerfacecolor="none", color="gray",
+                    label="psi of the smallest direct format"),
+             Line2D([], [], color="black", lw=1, label="Pareto front (study's psi)"),
              Line2D([], [], **BASELINE_STYLE, label="uncompressed baseline")]
     if "baseline_std" in runs and (runs["baseline_std"] > 0).any():
         extra.append(Patch(**NOISE_STYLE, label="± its std over seeds"))
