@@ -5,6 +5,9 @@ bits, see ``gaps``) and a value lane its value (a value outside the modelled one
 escape plus its raw index). Consecutive nonzeros take turns between lanes 0/1 and 2/3,
 so decoding runs four independent chains. A matrix without zeros has no gap tokens; a
 run that ends a block has no value after it.
+
+The decoding kernels repeat their few lines of decoding on purpose: a shared helper
+would take the arrays, and that costs reference counting in the hot loop (``bitstream``).
 """
 import numpy as np
 from numba import njit, prange

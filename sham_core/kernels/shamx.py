@@ -4,6 +4,7 @@ Per nonzero, a gap lane holds the gap to the previous nonzero of its column (see
 ``gaps``) and a value lane its value (escape plus raw index for a value outside the
 modelled ones); consecutive nonzeros take turns between lanes 0/1 and 2/3, so decoding
 runs four independent chains. How many nonzeros each column has is stored beside.
+As in ``hamx``, the kernels repeat their decoding lines rather than share a helper.
 """
 import numpy as np
 from numba import njit, prange
