@@ -9,18 +9,10 @@ import numpy as np
 from ..kernels.rans import TOTAL, check_frequencies, cumulative, decode_table, quantize
 from ..kernels.symbols import symbolize
 from .base import FormatError
+from .coded_stream import BLOCK_ENTRIES
 
 MAX_MODELED = 1024
-BLOCK_ENTRIES = 1 << 16
 BLOCK_BYTES = 1 << 13  # blocks code to at least this much, so lane states stay < 0.2 %
-
-
-def coded_bits(counts):
-    """Bits that rANS with the quantized model of ``counts`` spends on them."""
-    counts = np.asarray(counts, np.float64)
-    freqs = quantize(counts)
-    used = counts > 0
-    return float((counts[used] * np.log2(TOTAL / freqs[used])).sum())
 
 
 def entries_per_block(counts):
