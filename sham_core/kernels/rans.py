@@ -125,7 +125,7 @@ def append_block(words, offsets, b, tokens, ntokens):
     return words
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def open_lanes(words, offsets, b):
     """(state, next word) of block b's lanes: gap 0, value 0, gap 1, value 1."""
     last = words.size - 1
@@ -137,7 +137,7 @@ def open_lanes(words, offsets, b):
     return x[0], p[0], x[1], p[1], x[2], p[2], x[3], p[3]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lanes_ended(offsets, b, g, pg, v, pv, g2, pg2, v2, pv2):
     """Whether every lane of block b read exactly its words and is back at the encoder's start.
 
