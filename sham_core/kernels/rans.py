@@ -86,24 +86,28 @@ def raw_token(value, left, lane):
 
 
 @njit(cache=True)
-def encode_lane(tokens, ntokens, lane):
-    """Words (uint16) of one lane's tokens among tokens[:ntokens], in decoding order, state first."""
-    out = np.empty(ntokens + 2, np.uint16)
-    x = np.int64(LOW)
-    n = out.size
+def encode_lanes(tokens, ntokens):
+    """Words (uint16) of every lane of tokens[:ntokens], in decoding order, state first.
+
+    One backward pass; lane k's words are ``out[k, starts[k]:]``. Returns (out, starts).
+    """
+    out = np.empty((LANES, ntokens + 2), np.uint16)
+    x = np.full(LANES, LOW, np.int64)
+    n = np.full(LANES, ntokens + 2, np.int64)
     for t in range(ntokens - 1, -1, -1):
         tok = tokens[t]
-        if tok >> 32 != lane:
-            continue
-        freq, cum = tok & 0xFFFF, (tok >> 16) & 0xFFFF
-        if x >= freq << (32 - SCALE):
-            n -= 1
-            out[n] = x & 0xFFFF
-            x >>= 16
-        x = ((x // freq) << SCALE) + x % freq + cum
-    out[n - 1] = x & 0xFFFF
-    out[n - 2] = x >> 16
-    return out[n - 2:]
+        k = tok >> 32
+        freq, cum, state = tok & 0xFFFF, (tok >> 16) & 0xFFFF, x[k]
+        if state >= freq << (32 - SCALE):
+            n[k] -= 1
+            out[k, n[k]] = state & 0xFFFF
+            state >>= 16
+        x[k] = ((state // freq) << SCALE) + state % freq + cum
+    for k in range(LANES):
+        out[k, n[k] - 1] = x[k] & 0xFFFF
+        out[k, n[k] - 2] = x[k] >> 16
+        n[k] -= 2
+    return out, n
 
 
 @njit(cache=True)
@@ -112,8 +116,9 @@ def append_block(words, offsets, b, tokens, ntokens):
 
     Lane k of block b spans ``offsets[LANES * b + k]:offsets[LANES * b + k + 1]``.
     """
+    out, starts = encode_lanes(tokens, ntokens)
     for k in range(LANES):
-        coded = encode_lane(tokens, ntokens, k)
+        coded = out[k, starts[k]:]
         start = offsets[LANES * b + k]
         end = start + coded.size
         if end > words.size:
