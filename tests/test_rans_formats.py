@@ -5,7 +5,7 @@ import pytest
 
 from sham_core.formats import FORMATS, FormatError, entropy_bits, load
 from sham_core.formats.container import pack, unpack
-from sham_core.formats.hamx import gap_counts
+from sham_core.formats.ans_models import gap_counts
 from sham_core.kernels.gaps import gap_base, gap_symbols
 from sham_core.kernels.rans import TOTAL, quantize
 from sham_core.kernels.symbols import symbolize
@@ -133,3 +133,13 @@ def test_shamx_refuses_column_counts_larger_than_the_column():
         return counts
     with pytest.raises(FormatError, match="column counts"):
         load(crafted("shamx", laplace_matrix((64, 64), 50, 4), 1, too_many))
+
+
+@pytest.mark.parametrize("name, index", [("hamx", 2), ("shamx", 3)])
+def test_gap_tables_beyond_the_matrix_are_refused(name, index):
+    def too_long(freqs):
+        longer = np.zeros(200, np.uint16)  # symbols for lengths up to 2**50
+        longer[0] = TOTAL
+        return longer
+    with pytest.raises(FormatError, match="beyond"):
+        load(crafted(name, laplace_matrix((64, 64), 50, 4), index, too_long))

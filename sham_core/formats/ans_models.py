@@ -1,4 +1,5 @@
-"""Symbol models shared by hamx and shamx: quantized frequencies and what the encoder needs.
+"""What hamx and shamx share: symbol models (quantized frequencies and what the encoder
+needs), gap counts and the checks of stored models and lane offsets.
 
 A value model codes the most frequent nonzero values with their own frequencies and the
 rest as one escape symbol followed by the raw index among them, so any number of
@@ -6,6 +7,7 @@ distinct values is lossless while common codebooks (k up to MAX_MODELED) need no
 """
 import numpy as np
 
+from ..kernels.gaps import gap_symbol, gap_symbols
 from ..kernels.rans import TOTAL, check_frequencies, cumulative, decode_table, quantize
 from ..kernels.symbols import symbolize
 from .base import FormatError
@@ -90,9 +92,29 @@ def symbol_model(counts):
     return freqs.astype(np.uint16), decode_table(freqs), cumulative(freqs)
 
 
-def checked_symbol_model(freqs, what):
-    """Decode table of stored frequencies, or FormatError."""
+def checked_gap_model(freqs, longest, what):
+    """Decode table of stored gap frequencies, or FormatError.
+
+    No symbol may stand for lengths beyond ``longest``: a crafted table could otherwise
+    decode lengths that overflow, and a kernel would index outside its arrays.
+    """
     if not check_frequencies(freqs):
         raise FormatError(f"{what} frequencies must sum to {TOTAL}")
+    if freqs.size > gap_symbol(max(longest, 0))[0] + 1:
+        raise FormatError(f"{what} frequencies name lengths beyond {longest}")
     return decode_table(freqs)
+
+
+def gap_counts(lengths):
+    """How often each gap symbol codes these run or gap lengths."""
+    return np.bincount(gap_symbols(lengths.astype(np.int64)), minlength=1)
+
+
+def check_offsets(offsets, nlanes, nwords, least):
+    """Lane offsets as int64, or FormatError: from 0 to nwords, each lane >= least words."""
+    offsets = offsets.astype(np.int64)
+    if (offsets.size != nlanes + 1 or offsets[0] != 0 or offsets[-1] != nwords
+            or np.any(np.diff(offsets) < least)):
+        raise FormatError("block offsets do not match the stream")
+    return offsets
 

@@ -1,30 +1,17 @@
 """hamx: every entry, column-major like HAM, coded with rANS instead of Huffman.
 
-Zeros are coded as the length of the run before each nonzero (see ``kernels.gaps``), so a sparse matrix costs about one token per nonzero and the code gets within a small
+Zeros are coded as the length of the run before each nonzero (see ``kernels.gaps``), so a
+sparse matrix costs about one token per nonzero and the code gets within a small
 fraction of a bit of the entropy, where Huffman spends at least a bit per symbol.
 """
 import numpy as np
 
-from ..kernels.gaps import gap_symbols
-from ..kernels.rans import LANES
 from ..kernels.hamx import hamx_decode, hamx_encode, hamx_matmat, hamx_matvec, zero_runs
-from .ans_models import (ValueModel, checked_symbol_model, entries_per_block, entry_symbols,
-                         symbol_model)
+from ..kernels.rans import LANES
+from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
+                         entry_symbols, gap_counts, symbol_model)
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
 from .coded_stream import block_starts
-
-def gap_counts(lengths):
-    """How often each gap symbol codes these run or gap lengths."""
-    return np.bincount(gap_symbols(lengths.astype(np.int64)), minlength=1)
-
-
-def check_offsets(offsets, nlanes, nwords, least):
-    """Lane offsets as int64, or FormatError: from 0 to nwords, each lane >= least words."""
-    offsets = offsets.astype(np.int64)
-    if (offsets.size != nlanes + 1 or offsets[0] != 0 or offsets[-1] != nwords
-            or np.any(np.diff(offsets) < least)):
-        raise FormatError("block offsets do not match the stream")
-    return offsets
 
 
 class HAMX(Format):
@@ -35,7 +22,8 @@ class HAMX(Format):
         self.cols_per_block, self.run_freqs = cols_per_block, run_freqs
         self.model, self.offsets, self.words = model, offsets, words
         self.runs = run_freqs.size > 0
-        self._run_table = checked_symbol_model(run_freqs, "run") if self.runs else model.table
+        longest = self.shape[0] * self.shape[1]
+        self._run_table = checked_gap_model(run_freqs, longest, "run") if self.runs else model.table
         self._padded = np.append(words, np.uint16(0))
 
     @classmethod

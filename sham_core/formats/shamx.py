@@ -8,10 +8,9 @@ import numpy as np
 
 from ..kernels.rans import LANES
 from ..kernels.shamx import column_gaps, shamx_decode, shamx_encode, shamx_matmat, shamx_matvec
-from .ans_models import (ValueModel, checked_symbol_model, entries_per_block, entry_symbols,
-                         symbol_model)
+from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
+                         entry_symbols, gap_counts, symbol_model)
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
-from .hamx import check_offsets, gap_counts
 from .sparse import expand
 
 
@@ -23,7 +22,7 @@ class SHAMX(Format):
         self.cols_per_block, self.counts, self.gap_freqs = cols_per_block, counts, gap_freqs
         self.model, self.offsets, self.words = model, offsets, words
         self.colptr = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
-        self._gap_table = checked_symbol_model(gap_freqs, "gap")
+        self._gap_table = checked_gap_model(gap_freqs, self.shape[0], "gap")
         self._padded = np.append(words, np.uint16(0))
 
     @classmethod

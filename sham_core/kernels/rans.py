@@ -6,7 +6,8 @@ decoding runs four independent dependency chains (with one shared stream, each r
 would wait for the other lanes' last refill). The encoder runs backwards over a lane's
 tokens, the decoder forwards.
 
-Raw bits are tokens too, with a uniform distribution, so one stream holds everything.
+Raw bits are tokens too, with a uniform distribution, coded on the lane of the symbol
+they belong to.
 Hot-loop helpers take and return scalars only (see ``bitstream`` for why): a token is
 one int64, and a decoder passes the next stream words in, not the array.
 """
@@ -188,10 +189,6 @@ def take_raw(x, nbits, words, p):
     while left > 0:
         b = left % RAW_CHUNK if left % RAW_CHUNK else RAW_CHUNK
         left -= b
-        slot = x & MASK
-        value = (value << b) | (slot >> (SCALE - b))
-        x = (np.int64(1) << (SCALE - b)) * (x >> SCALE) + (slot & ((1 << (SCALE - b)) - 1))
-        if x < LOW:
-            x = (x << 16) | np.int64(words[min(p, last)])
-            p += 1
+        chunk, x, p = take_bits(x, b, p, words[min(p, last)])
+        value = (value << b) | chunk
     return value, x, p
