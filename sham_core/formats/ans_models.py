@@ -9,7 +9,7 @@ import numpy as np
 
 from ..kernels.gaps import gap_symbol, gap_symbols
 from ..kernels.rans import TOTAL, check_frequencies, cumulative, decode_table, quantize
-from ..kernels.symbols import symbolize
+from ..kernels.symbols import column_major, symbolize
 from .base import FormatError
 from .coded_stream import BLOCK_ENTRIES
 
@@ -76,7 +76,7 @@ def entry_symbols(W):
 
     Returns (ids, zero id or -1, counts per id, model, (freq, cum, raw index) per id).
     """
-    ids, keys, counts = symbolize(np.ascontiguousarray(W.T).view(np.uint32).ravel())
+    ids, keys, counts = symbolize(column_major(W.view(np.uint32)))
     nonzero = keys != 0
     model, *encoder = ValueModel.fit(keys[nonzero], counts[nonzero])
     per_id = [np.full(keys.size, -1, np.int64) for _ in range(3)]

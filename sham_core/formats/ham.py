@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..kernels.ham import ham_matmat, ham_matvec
+from ..kernels.symbols import column_major
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields
 from .coded_stream import CodedStream, block_starts, columns_per_block
 
@@ -21,7 +22,7 @@ class HAM(Format):
         W = check_matrix(W)
         n, m = W.shape
         cpb = columns_per_block(n)
-        bits = np.ascontiguousarray(W.T).view(np.uint32).ravel()
+        bits = column_major(W.view(np.uint32))
         return cls(W.shape, cpb, CodedStream.encode(bits, block_starts(m, cpb) * n))
 
     def to_dense(self):

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..kernels.bitstream import pack_fixed, unpack_fixed
 from ..kernels.index_map import im_matmat, im_matvec
-from ..kernels.symbols import symbolize
+from ..kernels.symbols import column_major, symbolize
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields
 from .coded_stream import columns_per_block
 
@@ -28,7 +28,7 @@ class IndexMap(Format):
     def from_dense(cls, W):
         """Encode W (converted to float32); indices are packed column-major."""
         W = check_matrix(W)
-        ids, keys, _ = symbolize(np.ascontiguousarray(W.T).view(np.uint32).ravel())
+        ids, keys, _ = symbolize(column_major(W.view(np.uint32)))
         return cls(W.shape, keys.view(np.float32), pack_fixed(ids, index_width(keys.size)))
 
     def to_dense(self):

@@ -30,6 +30,40 @@ def _rehash(keys, nkeys, log_cap):
 
 
 @njit(cache=True)
+def _assign(bits, start, ids, keys, counts, table, log_cap, nkeys):
+    """Ids of bits[start:] until the table is half full; returns (where it stopped, nkeys).
+
+    Growing happens in ``symbolize``: with no array reassigned here, the loop stays tight.
+    """
+    shift = 64 - log_cap
+    mask = (1 << log_cap) - 1
+    last_key = np.uint32(0)
+    last_id = -1
+    for t in range(start, bits.size):
+        key = bits[t]
+        if key != last_key or last_id < 0:
+            i = _slot(key, shift)
+            while True:
+                s = table[i]
+                if s == _EMPTY:
+                    if 2 * (nkeys + 1) > (1 << log_cap):
+                        return t, nkeys
+                    s = nkeys
+                    table[i] = s
+                    keys[s] = key
+                    nkeys += 1
+                    break
+                if keys[s] == key:
+                    break
+                i = (i + 1) & mask
+            last_key = key
+            last_id = s
+        ids[t] = last_id
+        counts[last_id] += 1
+    return bits.size, nkeys
+
+
+@njit(cache=True)
 def symbolize(bits):
     """Symbol id of every entry of ``bits`` (uint32), in order of first appearance.
 
@@ -40,36 +74,29 @@ def symbolize(bits):
     keys = np.empty(1 << log_cap, np.uint32)
     counts = np.zeros(1 << log_cap, np.int64)
     table = np.full(1 << log_cap, _EMPTY, np.int64)
-    nkeys = 0
-    last_key = np.uint32(0)
-    last_id = -1
-    for t in range(bits.size):
-        key = bits[t]
-        if key == last_key and last_id >= 0:
-            ids[t] = last_id
-            counts[last_id] += 1
-            continue
-        mask = (1 << log_cap) - 1
-        i = _slot(key, 64 - log_cap)
-        while True:
-            s = table[i]
-            if s == _EMPTY:
-                s = nkeys
-                table[i] = s
-                keys[s] = key
-                counts[s] = 0
-                nkeys += 1
-                if 2 * nkeys > (1 << log_cap):
-                    log_cap += 1
-                    keys = np.concatenate((keys, np.empty(keys.size, np.uint32)))
-                    counts = np.concatenate((counts, np.zeros(counts.size, np.int64)))
-                    table = _rehash(keys, nkeys, log_cap)
-                break
-            if keys[s] == key:
-                break
-            i = (i + 1) & mask
-        ids[t] = s
-        counts[s] += 1
-        last_key = key
-        last_id = s
+    t, nkeys = _assign(bits, 0, ids, keys, counts, table, log_cap, 0)
+    while t < bits.size:
+        log_cap += 1
+        keys = np.concatenate((keys, np.empty(keys.size, np.uint32)))
+        counts = np.concatenate((counts, np.zeros(counts.size, np.int64)))
+        table = _rehash(keys, nkeys, log_cap)
+        t, nkeys = _assign(bits, t, ids, keys, counts, table, log_cap, nkeys)
     return ids, keys[:nkeys].copy(), counts[:nkeys].copy()
+
+
+@njit(cache=True)
+def column_major(bits):
+    """The entries of a 2-D uint32 array in column-major order, flat.
+
+    Copies tile by tile, so that both sides stay in cache; numpy's transposed copy of a
+    large matrix is several times slower.
+    """
+    n, m = bits.shape
+    out = np.empty(n * m, np.uint32)
+    tile = 64
+    for i0 in range(0, n, tile):
+        for j0 in range(0, m, tile):
+            for j in range(j0, min(j0 + tile, m)):
+                for i in range(i0, min(i0 + tile, n)):
+                    out[j * n + i] = bits[i, j]
+    return out
