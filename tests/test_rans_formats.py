@@ -7,6 +7,7 @@ from sham_core.formats import FORMATS, FormatError, entropy_bits, load
 from sham_core.formats.container import pack, unpack
 from sham_core.formats.ans_models import gap_counts
 from sham_core.kernels.gaps import gap_base, gap_symbols
+from sham_core.kernels.pair_rans import MAX_BASE
 from sham_core.kernels.rans import TOTAL, quantize
 from sham_core.kernels.symbols import symbolize
 
@@ -48,28 +49,27 @@ def test_shamx_is_smaller_than_sham_and_xz(p):
     assert nbytes < FORMATS["xz"].from_dense(W).nbytes
 
 
-def constriction_bits(W):
-    """Bits constriction's ANS coder spends on hamx's tokens of W (one block, column-major)."""
-    ids, keys, counts = symbolize(np.ascontiguousarray(W.T).view(np.uint32).ravel())
-    nonzero = keys != 0
-    is_zero = ~nonzero[ids]
-    starts = np.flatnonzero(~is_zero)
-    gaps = np.diff(np.concatenate(([-1], starts))) - 1
-    trailing = W.size - 1 - starts[-1]
-    gaps = np.append(gaps, trailing) if trailing else gaps
-    symbols = gap_symbols(gaps)
-    bases, nbits = zip(*(gap_base(s) for s in symbols))
+def constriction_bits(values, value_counts, lengths):
+    """Bits constriction's ANS coder spends on these value ids and gap (or run) lengths."""
+    symbols = gap_symbols(lengths)
+    bases, nbits = (np.array(column) for column in zip(*(gap_base(s) for s in symbols)))
     model = constriction.stream.model
     coder = constriction.stream.stack.AnsCoder()
-    coder.encode_reverse(ids[starts].astype(np.int32),
-                         model.Categorical(np.where(nonzero, counts, 0) / counts[nonzero].sum(),
-                                           perfect=False))
+    coder.encode_reverse(values.astype(np.int32),
+                         model.Categorical(value_counts / value_counts.sum(), perfect=False))
     coder.encode_reverse(symbols.astype(np.int32), model.Categorical(
-        gap_counts(gaps) / gaps.size, perfect=False))
-    raw = np.array(nbits) > 0
-    coder.encode_reverse((gaps - np.array(bases))[raw].astype(np.int32), model.Uniform(),
-                         (1 << np.array(nbits)[raw]).astype(np.int32))
+        gap_counts(lengths) / lengths.size, perfect=False))
+    raw = nbits > 0
+    coder.encode_reverse((lengths - bases)[raw].astype(np.int32), model.Uniform(),
+                         (1 << nbits[raw]).astype(np.int32))
     return coder.num_bits()
+
+
+def column_major_tokens(W):
+    """Value ids of W's nonzeros (column-major), the ids' counts, and where they sit."""
+    ids, keys, counts = symbolize(np.ascontiguousarray(W.T).view(np.uint32).ravel())
+    nonzero = keys != 0
+    return ids, np.where(nonzero, counts, 0), np.flatnonzero(nonzero[ids])
 
 
 @pytest.mark.parametrize("p, k", [(50, 32), (90, 8)])
@@ -77,8 +77,25 @@ def test_hamx_stream_matches_constriction_within_half_a_percent(p, k):
     W = laplace_matrix((256, 256), p, k)  # 64K entries: one block
     enc = FORMATS["hamx"].from_dense(W)
     assert enc.offsets.size == 5  # one block: four lanes
+    ids, counts, starts = column_major_tokens(W)
+    runs = np.diff(np.concatenate(([-1], starts))) - 1
+    trailing = W.size - 1 - starts[-1]
+    runs = np.append(runs, trailing) if trailing else runs
     ours = 16 * (enc.words.size - 8)  # without the four lane states
-    assert abs(ours - constriction_bits(W)) <= 0.005 * ours
+    assert abs(ours - constriction_bits(ids[starts], counts, runs)) <= 0.005 * ours
+
+
+@pytest.mark.parametrize("p, k", [(50, 32), (90, 8)])
+def test_shamx_stream_matches_constriction_within_half_a_percent(p, k):
+    W = laplace_matrix((256, 256), p, k)
+    enc = FORMATS["shamx"].from_dense(W)
+    assert enc.offsets.size == 5  # one block: four lanes
+    ids, counts, starts = column_major_tokens(W)
+    rows = starts % 256
+    first = np.concatenate(([True], starts[1:] // 256 != starts[:-1] // 256))
+    gaps = np.where(first, rows, rows - np.roll(rows, 1) - 1)
+    ours = 32 * (enc.words.size - 8)  # without the four lane states
+    assert abs(ours - constriction_bits(ids[starts], counts, gaps)) <= 0.005 * ours
 
 
 def test_values_beyond_the_modelled_ones_and_long_gaps_round_trip():
@@ -143,3 +160,9 @@ def test_gap_tables_beyond_the_matrix_are_refused(name, index):
         return longer
     with pytest.raises(FormatError, match="beyond"):
         load(crafted(name, laplace_matrix((64, 64), 50, 4), index, too_long))
+
+
+def test_shamx_refuses_more_rows_than_its_gap_tables_hold():
+    fmt, shape, fields = unpack(FORMATS["shamx"].from_dense(laplace_matrix((64, 64), 50, 4)).to_bytes())
+    with pytest.raises(FormatError, match="fewer than"):
+        load(pack(fmt, (MAX_BASE, shape[1]), fields))

@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 
 MAGIC = b"SHAM"
-VERSION = 1
+VERSION = 2
 _DTYPES = [np.dtype(t).newbyteorder("<") for t in
            ("uint8", "uint16", "uint32", "uint64", "float32", "int64")]
 _FIELD_HEAD = struct.Struct("<BQ")

@@ -1,15 +1,15 @@
-"""shamx: sHAM's column structure with rANS: gaps between a column's nonzeros, then values.
+"""shamx: sHAM's column structure with rANS: per nonzero, its gap and value as one pair.
 
 Where sHAM stores a fixed-width row index per nonzero, shamx codes the gap to the previous
-nonzero of the column (a few bits when zeros are spread evenly) and stores only how many
-nonzeros each column has.
+nonzero of the column (a few bits when zeros are spread evenly) together with the value,
+in one rANS step (``kernels.pair_rans``), and stores only how many nonzeros each column has.
 """
 import numpy as np
 
-from ..kernels.rans import LANES
+from ..kernels.pair_rans import LANES, MAX_BASE, gap_table, value_table
 from ..kernels.shamx import column_gaps, shamx_decode, shamx_encode, shamx_matmat, shamx_matvec
 from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
-                         entry_symbols, gap_counts, symbol_model)
+                         entry_symbols, symbol_model)
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
 from .sparse import expand
 
@@ -22,18 +22,24 @@ class SHAMX(Format):
         self.cols_per_block, self.counts, self.gap_freqs = cols_per_block, counts, gap_freqs
         self.model, self.offsets, self.words = model, offsets, words
         self.colptr = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
-        self._gap_table = checked_gap_model(gap_freqs, self.shape[0], "gap")
-        self._padded = np.append(words, np.uint16(0))
+        checked_gap_model(gap_freqs, self.shape[0], "gap")
+        self._gap_table = gap_table(gap_freqs)
+        self._value_table, slot_codes = value_table(model.freqs, model.escape)
+        self._slot_codes = np.minimum(slot_codes, model.kernel_values().size - 1)
+        self._slot_values = model.kernel_values()[self._slot_codes]
+        self._padded = np.append(words, np.uint32(0))
 
     @classmethod
     def from_dense(cls, W):
         """Encode W (converted to float32); -0.0 counts as a nonzero, so it survives."""
         W = check_matrix(W)
         n, m = W.shape
+        if n >= MAX_BASE:
+            raise ValueError(f"shamx takes fewer than {MAX_BASE} rows, not {n}")
         ids, zero_id, counts, model, (vfreq, vcum, raw) = entry_symbols(W)
         cpb = max(1, entries_per_block(counts) // n)
-        gaps, ids, colptr = column_gaps(ids, n, zero_id)
-        gap_freqs, _, gcum = symbol_model(gap_counts(gaps))
+        gaps, ids, colptr, gap_symbol_counts = column_gaps(ids, n, zero_id)
+        gap_freqs, _, gcum = symbol_model(gap_symbol_counts)
         words, offsets = shamx_encode(colptr, gaps, ids, cpb, gap_freqs.astype(np.int64), gcum,
                                       vfreq, vcum, raw, model.rare_bits)
         return cls(W.shape, cpb, np.diff(colptr), gap_freqs, model, offsets, words)
@@ -43,13 +49,13 @@ class SHAMX(Format):
         return self.model.nbytes + self.gap_freqs.nbytes
 
     def _kernel_args(self):
-        return (self._padded, self.offsets, self._gap_table, self.model.table)
+        return (self._padded, self.offsets, self._gap_table, self._value_table)
 
     def to_dense(self):
         n, m = self.shape
         model = self.model
-        rows, codes, intact = shamx_decode(*self._kernel_args(), model.escape, model.rare_bits,
-                                           model.codebook.size, self.colptr, n,
+        rows, codes, intact = shamx_decode(*self._kernel_args(), self._slot_codes, model.escape,
+                                           model.rare_bits, model.codebook.size, self.colptr, n,
                                            self.cols_per_block)
         if not intact:
             raise FormatError("shamx stream does not decode to its shape")
@@ -60,8 +66,8 @@ class SHAMX(Format):
         n, m = self.shape
         X = check_operand(X, n)
         model = self.model
-        args = (*self._kernel_args(), model.kernel_values(), model.escape, model.rare_bits,
-                self.colptr, n, self.cols_per_block)
+        args = (*self._kernel_args(), self._slot_values, model.kernel_values(), model.escape,
+                model.rare_bits, self.colptr, n, self.cols_per_block)
         if X.ndim == 1:
             return shamx_matvec(*args, X)
         return shamx_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
@@ -77,12 +83,14 @@ class SHAMX(Format):
         params, counts, codebook, gap_freqs, value_freqs, offsets, words = expect_fields(
             fields, 7, cls.name)
         n, m = shape
+        if n >= MAX_BASE:
+            raise FormatError(f"shamx takes fewer than {MAX_BASE} rows, not {n}")
         if params.size != 1 or params[0] < 1:
             raise FormatError("shamx block size is missing or zero")
         if counts.size != m or (counts.size and counts.max() > n):
             raise FormatError(f"shamx needs {m} column counts of at most {n}")
-        if gap_freqs.dtype != np.uint16 or words.dtype != np.uint16:
-            raise FormatError("shamx gap frequencies and stream must be uint16")
+        if gap_freqs.dtype != np.uint16 or words.dtype != np.uint32:
+            raise FormatError("shamx gap frequencies must be uint16 and its stream uint32")
         cpb = int(params[0])
         offsets = check_offsets(offsets, LANES * -(-m // cpb), words.size, 2)
         model = ValueModel.from_fields(codebook, value_freqs)

@@ -13,8 +13,8 @@ import numpy as np
 from numba import njit, prange
 
 from .gaps import gap_base, gap_symbol
-from .rans import (LANES, MASK, RAW_CHUNK, append_block, lanes_ended, open_lanes, raw_token,
-                   step, take_bits, take_raw, token)
+from .rans import (LANES, LOW, MASK, RAW_CHUNK, append_block, encode_lanes, lanes_ended, open_lanes,
+                   raw_token, step, take_bits, take_raw, token)
 
 
 @njit(cache=True)
@@ -63,7 +63,7 @@ def hamx_encode(ids, bounds, zero_id, rfreq, rcum, vfreq, vcum, rare, rare_bits)
         if ntokens >= tokens.size:
             tokens = np.empty(ntokens + 1, np.int64)
             ntokens = _block_tokens(*args, tokens)
-        words = append_block(words, offsets, b, tokens, ntokens)
+        words = append_block(words, offsets, b, *encode_lanes(tokens, ntokens))
     return words[:offsets[-1]].copy(), offsets
 
 
@@ -127,7 +127,7 @@ def hamx_decode(words, offsets, rtable, vtable, runs, escape, rare_bits, nvalues
     last = words.size - 1
     bad = np.zeros(offsets.size // LANES, np.bool_)
     for b in prange(offsets.size // LANES):
-        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b)
+        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b, 16)
         pos = b * cols_per_block * n
         end = min(m, (b + 1) * cols_per_block) * n
         while pos < end:
@@ -147,7 +147,7 @@ def hamx_decode(words, offsets, rtable, vtable, runs, escape, rare_bits, nvalues
             codes[pos] = code
             pos += 1
             g, pg, v, pv, g2, pg2, v2, pv2 = g2, pg2, v2, pv2, g, pg, v, pv
-        bad[b] = not lanes_ended(offsets, b, g, pg, v, pv, g2, pg2, v2, pv2)
+        bad[b] = not lanes_ended(offsets, b, LOW, g, pg, v, pv, g2, pg2, v2, pv2)
     return codes, not bad.any()
 
 
@@ -157,7 +157,7 @@ def hamx_matvec(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
     y = np.zeros(m, np.float32)
     last = words.size - 1
     for b in prange(offsets.size // LANES):
-        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b)
+        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b, 16)
         j = b * cols_per_block
         left = (min(m, j + cols_per_block) - j) * n
         i = 0
@@ -202,7 +202,7 @@ def hamx_matmat(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
     YT = np.zeros((m, batch), np.float32)
     last = words.size - 1
     for b in prange(offsets.size // LANES):
-        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b)
+        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b, 16)
         j = b * cols_per_block
         left = (min(m, j + cols_per_block) - j) * n
         i = 0

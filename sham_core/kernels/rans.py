@@ -112,46 +112,48 @@ def encode_lanes(tokens, ntokens):
 
 
 @njit(cache=True)
-def append_block(words, offsets, b, tokens, ntokens):
-    """Code block b's lanes after the words before them; returns ``words``, grown if needed.
+def append_block(words, offsets, b, out, starts):
+    """Put block b's lanes (``encode_lanes``'s out and starts) after the words before them.
 
-    Lane k of block b spans ``offsets[LANES * b + k]:offsets[LANES * b + k + 1]``.
+    Lane k of block b spans ``offsets[LANES * b + k]:offsets[LANES * b + k + 1]``. Returns
+    ``words``, doubled as often as needed to hold them.
     """
-    out, starts = encode_lanes(tokens, ntokens)
     for k in range(LANES):
         coded = out[k, starts[k]:]
         start = offsets[LANES * b + k]
         end = start + coded.size
-        if end > words.size:
-            bigger = np.empty(max(end, 2 * words.size), np.uint16)
-            bigger[:start] = words[:start]
-            words = bigger
+        while end > words.size:
+            words = np.concatenate((words, np.empty_like(words)))
         words[start:end] = coded
         offsets[LANES * b + k + 1] = end
     return words
 
 
 @njit(cache=True, inline="always")
-def open_lanes(words, offsets, b):
-    """(state, next word) of block b's lanes: gap 0, value 0, gap 1, value 1."""
+def open_lanes(words, offsets, b, width):
+    """(state, next word) of block b's lanes, from their first two ``width``-bit words.
+
+    A state read from a crafted stream is kept below 2**63, so it stays positive.
+    """
     last = words.size - 1
     x = np.empty(LANES, np.int64)
     for k in range(LANES):
         start = offsets[LANES * b + k]
-        x[k] = (np.int64(words[min(start, last)]) << 16) | np.int64(words[min(start + 1, last)])
+        high = np.int64(words[min(start, last)]) & ((np.int64(1) << (63 - width)) - 1)
+        x[k] = (high << width) | np.int64(words[min(start + 1, last)])
     p = offsets[LANES * b:LANES * b + LANES] + 2
     return x[0], p[0], x[1], p[1], x[2], p[2], x[3], p[3]
 
 
 @njit(cache=True, inline="always")
-def lanes_ended(offsets, b, g, pg, v, pv, g2, pg2, v2, pv2):
-    """Whether every lane of block b read exactly its words and is back at the encoder's start.
+def lanes_ended(offsets, b, low, g, pg, v, pv, g2, pg2, v2, pv2):
+    """Whether every lane of block b read exactly its words and is back at the encoder's start, low.
 
-    The lanes of a kind take turns, so they may have swapped places: pointers compare as sets.
+    Lanes take turns, so they may have swapped places: pointers compare as sets.
     """
     ends = offsets[LANES * b + 1:LANES * b + LANES + 1]
     pointers = np.sort(np.array([pg, pv, pg2, pv2]))
-    return np.array_equal(pointers, ends) and g == v == g2 == v2 == LOW
+    return np.array_equal(pointers, ends) and g == v == g2 == v2 == low
 
 
 @njit(cache=True, inline="always")
