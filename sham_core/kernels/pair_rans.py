@@ -13,6 +13,7 @@ lane of the pair they belong to. Hot-loop helpers take and return scalars (``bit
 """
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import leading_zeros
 
 from .gaps import gap_base
 from .rans import SCALE, TOTAL, cumulative
@@ -25,7 +26,7 @@ WORD_BITS = 32
 RAW_CHUNK = 24
 RAW = 1 << 62  # marks a raw token
 LANES = 4  # per block; consecutive nonzeros take turns
-MAX_BASE = 1 << 29  # gap table entries hold smaller bases (so shamx takes fewer rows)
+MAX_BASE = 1 << 25  # gap table entries hold smaller bases (so shamx takes fewer rows)
 
 
 @njit(cache=True, inline="always")
@@ -90,17 +91,18 @@ def refill(x, p, word):
 
 @njit(cache=True, inline="always")
 def gap_in(x, g):
-    """The gap a state codes, from its gap table entry g (before the long gap's extra bits)."""
-    return (g >> 34) + ((x >> PAIR_BITS) & ((np.int64(1) << ((g >> 25) & 7)) - 1))
+    """The gap a state codes, from its gap table entry g (before a long gap's extra bits)."""
+    return ((g >> 38) & (MAX_BASE - 1)) + ((x >> PAIR_BITS) & ((g >> 31) & 0x7F))
 
 
 @njit(cache=True, inline="always")
 def pair_step(x, g, v, p, word):
     """Advance x past the pair with gap and value table entries g and v; returns (x, p).
 
-    Callers pass ``word = words[min(p, last)]``.
+    Callers pass ``word = words[min(p, last)]``. The shift count sits in g's low 6 bits,
+    where the shift instruction reads it without masking.
     """
-    inner = (g & 0x1FFF) * (x >> (PAIR_BITS + ((g >> 25) & 7))) + ((g >> 13) & 0xFFF)
+    inner = ((g >> 6) & 0x1FFF) * (x >> (g & 63)) + ((g >> 19) & 0xFFF)
     return refill((v & 0x1FFF) * inner + ((v >> 13) & 0xFFF), p, word)
 
 
@@ -120,23 +122,25 @@ def take_raw(x, nbits, words, p):
 
 @njit(cache=True)
 def rare_tail(x, p, words, g, v, gap, escape, rare_bits, nvalues):
-    """The long gap's extra raw bits and the escaped value's index, where the pair has them.
+    """A long gap's extra raw bits and an escaped value's index, where the pair has them
+    (a negative table entry says which).
 
     Returns (gap, codebook index or -1 for a modelled value, x, p).
     """
-    extra = (g >> 28) & 63
-    if extra:
-        high, x, p = take_raw(x, extra, words, p)
-        gap += high << ((g >> 25) & 7)
+    if g < 0:  # a long gap folds FOLD of its raw bits; its base 2**e * (4 | q) / 4 tells the rest
+        raw_bits = 61 - np.int64(leading_zeros(np.uint64((g >> 38) & (MAX_BASE - 1))))
+        high, x, p = take_raw(x, raw_bits - FOLD, words, p)
+        gap += high << FOLD
     code = -1
-    if v >> 25:
+    if v < 0:
         index, x, p = take_raw(x, rare_bits, words, p)
         code = min(escape + index, nvalues - 1)
     return gap, code, x, p
 
 
 def gap_table(freqs):
-    """Per gap slot: freq | (slot - cum) << 13 | folded bits << 25 | extra bits << 28 | base << 34."""
+    """Per gap slot: shift | freq << 6 | (slot - cum) << 19 | raw mask << 31 | base << 38,
+    negative for a gap with raw bits beyond the FOLD folded ones."""
     freqs = np.asarray(freqs, np.int64)
     if not freqs.any():
         return np.zeros(TOTAL, np.int64)
@@ -145,16 +149,16 @@ def gap_table(freqs):
     if bases.max() >= MAX_BASE:
         raise ValueError(f"gaps of {MAX_BASE} rows or more do not fit a pair table")
     fold = np.minimum(nbits, FOLD)
-    per_symbol = freqs | (fold << 25) | ((nbits - fold) << 28) | (bases << 34)
-    return per_symbol[symbols] | ((np.arange(TOTAL) - cumulative(freqs)[symbols]) << 13)
+    per_symbol = ((PAIR_BITS + fold) | (freqs << 6) | (((1 << fold) - 1) << 31) | (bases << 38)
+                  | np.where(nbits > FOLD, np.int64(-1) << 63, 0))
+    return per_symbol[symbols] | ((np.arange(TOTAL) - cumulative(freqs)[symbols]) << 19)
 
 
 def value_table(freqs, escape):
-    """Per value slot: (freq | (slot - cum) << 13 | escape flag << 25 as int32, symbol)."""
+    """Per value slot: (freq | (slot - cum) << 13 as int32, negative for the escape; symbol)."""
     freqs = np.asarray(freqs, np.int64)
     if not freqs.any():
         return np.zeros(TOTAL, np.int32), np.zeros(TOTAL, np.int64)
     symbols = np.repeat(np.arange(freqs.size), freqs)
-    entries = (freqs[symbols] | ((np.arange(TOTAL) - cumulative(freqs)[symbols]) << 13)
-               | ((symbols == escape).astype(np.int64) << 25))
-    return entries.astype(np.int32), symbols
+    entries = freqs[symbols] | ((np.arange(TOTAL) - cumulative(freqs)[symbols]) << 13)
+    return np.where(symbols == escape, entries | (-1 << 31), entries).astype(np.int32), symbols

@@ -105,7 +105,7 @@ def shamx_decode(words, offsets, gtable, vtable, slot_codes, escape, rare_bits, 
                 gap = gap_in(x, g)
                 x, p = pair_step(x, g, v, p, words[np.uint64(min(p, last))])
                 code = slot_codes[slot]
-                if (g >> 28) & 63 or v >> 25:
+                if (g | v) < 0:
                     gap, escaped, x, p = rare_tail(x, p, words, g, v, gap, escape, rare_bits,
                                                    max(nvalues, 1))
                     code = escaped if escaped >= 0 else code
@@ -135,7 +135,7 @@ def shamx_matvec(words, offsets, gtable, vtable, slot_values, values, escape, ra
                 gap = gap_in(x, g)
                 x, p = pair_step(x, g, v, p, words[np.uint64(min(p, last))])
                 value = slot_values[slot]
-                if (g >> 28) & 63 or v >> 25:
+                if (g | v) < 0:
                     gap, code, x, p = rare_tail(x, p, words, g, v, gap, escape, rare_bits,
                                                 values.size)
                     value = values[code] if code >= 0 else value
@@ -165,7 +165,7 @@ def shamx_matmat(words, offsets, gtable, vtable, slot_values, values, escape, ra
                 gap = gap_in(x, g)
                 x, p = pair_step(x, g, v, p, words[np.uint64(min(p, last))])
                 value = slot_values[slot]
-                if (g >> 28) & 63 or v >> 25:
+                if (g | v) < 0:
                     gap, code, x, p = rare_tail(x, p, words, g, v, gap, escape, rare_bits,
                                                 values.size)
                     value = values[code] if code >= 0 else value
