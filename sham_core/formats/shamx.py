@@ -13,6 +13,8 @@ from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_p
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
 from .sparse import expand
 
+MIN_BLOCKS = 8  # where the columns allow: so that small sparse layers still use 8 threads
+
 
 class SHAMX(Format):
     name = "shamx"
@@ -37,7 +39,7 @@ class SHAMX(Format):
         if n >= MAX_BASE:
             raise ValueError(f"shamx takes fewer than {MAX_BASE} rows, not {n}")
         ids, zero_id, counts, model, (vfreq, vcum, raw) = entry_symbols(W)
-        cpb = max(1, entries_per_block(counts) // n)
+        cpb = max(1, min(entries_per_block(counts) // n, -(-m // MIN_BLOCKS)))
         gaps, ids, colptr, gap_symbol_counts = column_gaps(ids, n, zero_id)
         gap_freqs, _, gcum = symbol_model(gap_symbol_counts)
         words, offsets = shamx_encode(colptr, gaps, ids, cpb, gap_freqs.astype(np.int64), gcum,
