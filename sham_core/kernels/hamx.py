@@ -63,7 +63,8 @@ def hamx_encode(ids, bounds, zero_id, rfreq, rcum, vfreq, vcum, rare, rare_bits)
         if ntokens >= tokens.size:
             tokens = np.empty(ntokens + 1, np.int64)
             ntokens = _block_tokens(*args, tokens)
-        words = append_block(words, offsets, b, *encode_lanes(tokens, ntokens))
+        out, starts = encode_lanes(tokens, ntokens)
+        words = append_block(words, offsets, b, out, starts)
     return words[:offsets[-1]].copy(), offsets
 
 

@@ -9,14 +9,15 @@ two or three, at the same 12-bit precision per model.
 
 States are int64 in [LOW, 2**63) with 32-bit words (uint32). Raw bits that do not fold
 (long gaps, escaped values) are tokens of their own, up to RAW_CHUNK bits each, on the
-lane of the pair they belong to. Hot-loop helpers take and return scalars (``bitstream``).
+lane of the pair they belong to; consecutive pairs take turns over a block's LANES lanes.
+Hot-loop helpers take and return scalars (``bitstream``).
 """
 import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import leading_zeros
 
 from .gaps import gap_base
-from .rans import SCALE, TOTAL, cumulative
+from .rans import LANES, SCALE, TOTAL, cumulative
 
 SLOT_MASK = TOTAL - 1
 PAIR_BITS = 2 * SCALE
@@ -25,7 +26,6 @@ LOW = 1 << (PAIR_BITS + FOLD)
 WORD_BITS = 32
 RAW_CHUNK = 24
 RAW = 1 << 62  # marks a raw token
-LANES = 4  # per block; consecutive nonzeros take turns
 MAX_BASE = 1 << 25  # gap table entries hold smaller bases (so shamx takes fewer rows)
 
 

@@ -111,12 +111,13 @@ def encode_lanes(tokens, ntokens):
     return out, n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def append_block(words, offsets, b, out, starts):
     """Put block b's lanes (``encode_lanes``'s out and starts) after the words before them.
 
     Lane k of block b spans ``offsets[LANES * b + k]:offsets[LANES * b + k + 1]``. Returns
-    ``words``, doubled as often as needed to hold them.
+    ``words``, doubled as often as needed to hold them. Inlined, because hamx's words are
+    uint16 and shamx's uint32: as a call it would compile twice.
     """
     for k in range(LANES):
         coded = out[k, starts[k]:]

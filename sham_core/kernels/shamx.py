@@ -82,7 +82,8 @@ def shamx_encode(colptr, gaps, ids, cols_per_block, gfreq, gcum, vfreq, vcum, ra
         if ntokens >= tokens.size:
             tokens = np.empty(ntokens + 1, np.int64)
             ntokens = _block_tokens(*args, tokens)
-        words = append_block(words, offsets, b, *encode_lanes(tokens, ntokens))
+        out, starts = encode_lanes(tokens, ntokens)
+        words = append_block(words, offsets, b, out, starts)
     return words[:offsets[-1]].copy(), offsets
 
 

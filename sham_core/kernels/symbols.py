@@ -70,17 +70,19 @@ def symbolize(bits):
     Returns ``(ids int32, keys uint32 per symbol, counts int64 per symbol)``.
     """
     ids = np.empty(bits.size, np.int32)
-    log_cap = 10
+    log_cap = np.int64(10)
     keys = np.empty(1 << log_cap, np.uint32)
     counts = np.zeros(1 << log_cap, np.int64)
     table = np.full(1 << log_cap, _EMPTY, np.int64)
-    t, nkeys = _assign(bits, 0, ids, keys, counts, table, log_cap, 0)
-    while t < bits.size:
+    t = nkeys = np.int64(0)  # not literal zeros: _assign compiles once
+    while True:
+        t, nkeys = _assign(bits, t, ids, keys, counts, table, log_cap, nkeys)
+        if t == bits.size:
+            break
         log_cap += 1
         keys = np.concatenate((keys, np.empty(keys.size, np.uint32)))
         counts = np.concatenate((counts, np.zeros(counts.size, np.int64)))
         table = _rehash(keys, nkeys, log_cap)
-        t, nkeys = _assign(bits, t, ids, keys, counts, table, log_cap, nkeys)
     return ids, keys[:nkeys].copy(), counts[:nkeys].copy()
 
 
