@@ -3,7 +3,10 @@
 Zeros are coded as the length of the run before each nonzero (see ``kernels.gaps``), so a
 sparse matrix costs about one token per nonzero and the code gets within a small
 fraction of a bit of the entropy, where Huffman spends at least a bit per symbol.
+Rows that are entirely zero may be skipped (``live_rows``).
 """
+from functools import partial
+
 import numpy as np
 
 from ..kernels.hamx import hamx_decode, hamx_encode, hamx_matmat, hamx_matvec, zero_runs
@@ -12,17 +15,18 @@ from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_p
                          entry_symbols, gap_counts, symbol_model)
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
 from .coded_stream import block_starts
+from .live_rows import LiveRows, smaller_with_live_rows
 
 
 class HAMX(Format):
     name = "hamx"
 
-    def __init__(self, shape, cols_per_block, run_freqs, model, offsets, words):
+    def __init__(self, shape, rows, cols_per_block, run_freqs, model, offsets, words):
         super().__init__(shape)
-        self.cols_per_block, self.run_freqs = cols_per_block, run_freqs
+        self.rows, self.cols_per_block, self.run_freqs = rows, cols_per_block, run_freqs
         self.model, self.offsets, self.words = model, offsets, words
         self.runs = run_freqs.size > 0
-        longest = self.shape[0] * self.shape[1]
+        longest = rows.count * self.shape[1]
         self._run_table = checked_gap_model(run_freqs, longest, "run") if self.runs else model.table
         self._padded = np.append(words, np.uint16(0))
 
@@ -30,6 +34,11 @@ class HAMX(Format):
     def from_dense(cls, W):
         """Encode W (converted to float32); -0.0 is a nonzero value, so it survives."""
         W = check_matrix(W)
+        return smaller_with_live_rows(W, partial(cls._encode, W.shape))
+
+    @classmethod
+    def _encode(cls, shape, W, rows):
+        """The encoding of a matrix of ``shape`` whose coded rows (``rows``) are W."""
         n, m = W.shape
         ids, zero_id, counts, model, (vfreq, vcum, raw) = entry_symbols(W)
         cpb = max(1, entries_per_block(counts) // n)
@@ -40,7 +49,7 @@ class HAMX(Format):
             run_freqs, _, rcum = symbol_model(gap_counts(np.append(before, trailing[trailing > 0])))
         words, offsets = hamx_encode(ids, bounds, zero_id, run_freqs.astype(np.int64), rcum,
                                      vfreq, vcum, raw, model.rare_bits)
-        return cls(W.shape, cpb, run_freqs, model, offsets, words)
+        return cls(shape, rows, cpb, run_freqs, model, offsets, words)
 
     @property
     def table_nbytes(self):
@@ -51,33 +60,34 @@ class HAMX(Format):
         return (self._padded, self.offsets, self._run_table, model.table)
 
     def to_dense(self):
-        n, m = self.shape
+        n, m = self.rows.count, self.shape[1]
         model = self.model
         codes, intact = hamx_decode(*self._kernel_args(), self.runs, model.escape,
                                     model.rare_bits, model.codebook.size, n, m, self.cols_per_block)
         if not intact:
             raise FormatError("hamx stream does not decode to its shape")
         values = np.append(model.codebook, np.float32(0))[codes]
-        return np.ascontiguousarray(values.reshape(m, n).T)
+        return self.rows.expand(np.ascontiguousarray(values.reshape(m, n).T))
 
     def matmul(self, X):
-        n, m = self.shape
-        X = check_operand(X, n)
+        X = check_operand(X, self.shape[0])
+        n, m = self.rows.count, self.shape[1]
         model = self.model
         args = (*self._kernel_args(), model.kernel_values(), self.runs, model.escape,
                 model.rare_bits, n, m, self.cols_per_block)
         if X.ndim == 1:
-            return hamx_matvec(*args, X)
-        return hamx_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
+            return hamx_matvec(*args, self.rows.take(X))
+        return hamx_matmat(*args, self.rows.take(np.ascontiguousarray(X.T))).T.copy()
 
     def _fields(self):
         return [np.array([self.cols_per_block], np.uint32), self.model.codebook,
                 self.run_freqs, self.model.freqs, self.offsets.astype(minimal_uint(self.words.size)),
-                self.words]
+                self.words, self.rows.field()]
 
     @classmethod
     def _from_fields(cls, shape, fields):
-        params, codebook, run_freqs, value_freqs, offsets, words = expect_fields(fields, 6, cls.name)
+        params, codebook, run_freqs, value_freqs, offsets, words, live = expect_fields(
+            fields, 7, cls.name)
         if params.size != 1 or params[0] < 1:
             raise FormatError("hamx block size is missing or zero")
         cpb = int(params[0])
@@ -85,4 +95,5 @@ class HAMX(Format):
             raise FormatError("hamx run frequencies and stream must be uint16")
         offsets = check_offsets(offsets, LANES * -(-shape[1] // cpb), words.size, 2)
         model = ValueModel.from_fields(codebook, value_freqs)
-        return cls(shape, cpb, run_freqs, model, offsets, words)
+        return cls(shape, LiveRows.from_field(shape[0], live, cls.name), cpb, run_freqs, model,
+                   offsets, words)

@@ -3,7 +3,10 @@
 Where sHAM stores a fixed-width row index per nonzero, shamx codes the gap to the previous
 nonzero of the column (a few bits when zeros are spread evenly) together with the value,
 in one rANS step (``kernels.pair_rans``), and stores only how many nonzeros each column has.
+Rows that are entirely zero may be skipped (``live_rows``).
 """
+from functools import partial
+
 import numpy as np
 
 from ..kernels.pair_rans import LANES, MAX_BASE, gap_table, value_table
@@ -11,6 +14,7 @@ from ..kernels.shamx import column_gaps, shamx_decode, shamx_encode, shamx_matma
 from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
                          entry_symbols, symbol_model)
 from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
+from .live_rows import LiveRows, smaller_with_live_rows
 from .sparse import expand
 
 MIN_BLOCKS = 8  # where the columns allow: so that small sparse layers still use 8 threads
@@ -19,12 +23,13 @@ MIN_BLOCKS = 8  # where the columns allow: so that small sparse layers still use
 class SHAMX(Format):
     name = "shamx"
 
-    def __init__(self, shape, cols_per_block, counts, gap_freqs, model, offsets, words):
+    def __init__(self, shape, rows, cols_per_block, counts, gap_freqs, model, offsets, words):
         super().__init__(shape)
-        self.cols_per_block, self.counts, self.gap_freqs = cols_per_block, counts, gap_freqs
+        self.rows, self.cols_per_block, self.counts = rows, cols_per_block, counts
+        self.gap_freqs = gap_freqs
         self.model, self.offsets, self.words = model, offsets, words
         self.colptr = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
-        checked_gap_model(gap_freqs, self.shape[0], "gap")
+        checked_gap_model(gap_freqs, rows.count, "gap")
         self._gap_table = gap_table(gap_freqs)
         self._value_table, slot_codes = value_table(model.freqs, model.escape)
         self._slot_codes = np.minimum(slot_codes, model.kernel_values().size - 1)
@@ -35,6 +40,11 @@ class SHAMX(Format):
     def from_dense(cls, W):
         """Encode W (converted to float32); -0.0 counts as a nonzero, so it survives."""
         W = check_matrix(W)
+        return smaller_with_live_rows(W, partial(cls._encode, W.shape))
+
+    @classmethod
+    def _encode(cls, shape, W, rows):
+        """The encoding of a matrix of ``shape`` whose coded rows (``rows``) are W."""
         n, m = W.shape
         if n >= MAX_BASE:
             raise ValueError(f"shamx takes fewer than {MAX_BASE} rows, not {n}")
@@ -44,7 +54,7 @@ class SHAMX(Format):
         gap_freqs, _, gcum = symbol_model(gap_symbol_counts)
         words, offsets = shamx_encode(colptr, gaps, ids, cpb, gap_freqs.astype(np.int64), gcum,
                                       vfreq, vcum, raw, model.rare_bits)
-        return cls(W.shape, cpb, np.diff(colptr), gap_freqs, model, offsets, words)
+        return cls(shape, rows, cpb, np.diff(colptr), gap_freqs, model, offsets, words)
 
     @property
     def table_nbytes(self):
@@ -54,7 +64,7 @@ class SHAMX(Format):
         return (self._padded, self.offsets, self._gap_table, self._value_table)
 
     def to_dense(self):
-        n, m = self.shape
+        n, m = self.rows.count, self.shape[1]
         model = self.model
         rows, codes, intact = shamx_decode(*self._kernel_args(), self._slot_codes, model.escape,
                                            model.rare_bits, model.codebook.size, self.colptr, n,
@@ -62,29 +72,29 @@ class SHAMX(Format):
         if not intact:
             raise FormatError("shamx stream does not decode to its shape")
         values = model.kernel_values()[codes]
-        return np.ascontiguousarray(expand(self.colptr, rows, values, (m, n)).T)
+        return self.rows.expand(np.ascontiguousarray(expand(self.colptr, rows, values, (m, n)).T))
 
     def matmul(self, X):
-        n, m = self.shape
-        X = check_operand(X, n)
+        X = check_operand(X, self.shape[0])
         model = self.model
         args = (*self._kernel_args(), self._slot_values, model.kernel_values(), model.escape,
-                model.rare_bits, self.colptr, n, self.cols_per_block)
+                model.rare_bits, self.colptr, self.rows.count, self.cols_per_block)
         if X.ndim == 1:
-            return shamx_matvec(*args, X)
-        return shamx_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
+            return shamx_matvec(*args, self.rows.take(X))
+        return shamx_matmat(*args, self.rows.take(np.ascontiguousarray(X.T))).T.copy()
 
     def _fields(self):
         return [np.array([self.cols_per_block], np.uint32),
                 self.counts.astype(minimal_uint(self.shape[0])), self.model.codebook,
                 self.gap_freqs, self.model.freqs,
-                self.offsets.astype(minimal_uint(self.words.size)), self.words]
+                self.offsets.astype(minimal_uint(self.words.size)), self.words, self.rows.field()]
 
     @classmethod
     def _from_fields(cls, shape, fields):
-        params, counts, codebook, gap_freqs, value_freqs, offsets, words = expect_fields(
-            fields, 7, cls.name)
-        n, m = shape
+        params, counts, codebook, gap_freqs, value_freqs, offsets, words, live = expect_fields(
+            fields, 8, cls.name)
+        rows = LiveRows.from_field(shape[0], live, cls.name)
+        n, m = rows.count, shape[1]
         if n >= MAX_BASE:
             raise FormatError(f"shamx takes fewer than {MAX_BASE} rows, not {n}")
         if params.size != 1 or params[0] < 1:
@@ -96,4 +106,4 @@ class SHAMX(Format):
         cpb = int(params[0])
         offsets = check_offsets(offsets, LANES * -(-m // cpb), words.size, 2)
         model = ValueModel.from_fields(codebook, value_freqs)
-        return cls(shape, cpb, counts.astype(np.int64), gap_freqs, model, offsets, words)
+        return cls(shape, rows, cpb, counts.astype(np.int64), gap_freqs, model, offsets, words)
