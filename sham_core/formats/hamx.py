@@ -5,20 +5,18 @@ sparse matrix costs about one token per nonzero and the code gets within a small
 fraction of a bit of the entropy, where Huffman spends at least a bit per symbol.
 Rows that are entirely zero may be skipped (``live_rows``).
 """
-from functools import partial
-
 import numpy as np
 
 from ..kernels.hamx import hamx_decode, hamx_encode, hamx_matmat, hamx_matvec, zero_runs
 from ..kernels.rans import LANES
 from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
                          entry_symbols, gap_counts, symbol_model)
-from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
+from .base import Format, FormatError, check_operand, expect_fields, minimal_uint
 from .coded_stream import block_starts
-from .live_rows import LiveRows, smaller_with_live_rows
+from .live_rows import LiveRows, SkipsDeadRows
 
 
-class HAMX(Format):
+class HAMX(SkipsDeadRows, Format):
     name = "hamx"
 
     def __init__(self, shape, rows, cols_per_block, run_freqs, model, offsets, words):
@@ -29,12 +27,6 @@ class HAMX(Format):
         longest = rows.count * self.shape[1]
         self._run_table = checked_gap_model(run_freqs, longest, "run") if self.runs else model.table
         self._padded = np.append(words, np.uint16(0))
-
-    @classmethod
-    def from_dense(cls, W):
-        """Encode W (converted to float32); -0.0 is a nonzero value, so it survives."""
-        W = check_matrix(W)
-        return smaller_with_live_rows(W, partial(cls._encode, W.shape))
 
     @classmethod
     def _encode(cls, shape, W, rows):

@@ -7,7 +7,7 @@ first. The formats encode both ways when rows are dead and keep the smaller.
 """
 import numpy as np
 
-from .base import FormatError
+from .base import FormatError, check_matrix
 
 
 class LiveRows:
@@ -56,11 +56,17 @@ class LiveRows:
         return cls(n, mask)
 
 
-def smaller_with_live_rows(W, encode):
-    """encode(W, rows) over every row, and over the live rows only where some rows are dead:
-    whichever is smaller. ``encode`` gets the rows it codes and the LiveRows saying which."""
-    every = encode(W, LiveRows(W.shape[0]))
-    rows = LiveRows.of(W)
-    if rows.mask is None:
-        return every
-    return min(every, encode(*rows.split(W)), key=lambda enc: enc.nbytes)
+class SkipsDeadRows:
+    """For formats that can code the live rows only: they implement
+    ``_encode(shape, W, rows)`` (W holds the coded rows) and get ``from_dense``."""
+
+    @classmethod
+    def from_dense(cls, W):
+        """Encode W (converted to float32) over every row, and over the live rows only where
+        some rows are dead: whichever is smaller. -0.0 is a value, so it survives."""
+        W = check_matrix(W)
+        every = cls._encode(W.shape, W, LiveRows(W.shape[0]))
+        rows = LiveRows.of(W)
+        if rows.mask is None:
+            return every
+        return min(every, cls._encode(W.shape, *rows.split(W)), key=lambda enc: enc.nbytes)

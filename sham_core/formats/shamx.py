@@ -5,22 +5,20 @@ nonzero of the column (a few bits when zeros are spread evenly) together with th
 in one rANS step (``kernels.pair_rans``), and stores only how many nonzeros each column has.
 Rows that are entirely zero may be skipped (``live_rows``).
 """
-from functools import partial
-
 import numpy as np
 
 from ..kernels.pair_rans import LANES, MAX_BASE, gap_table, value_table
 from ..kernels.shamx import column_gaps, shamx_decode, shamx_encode, shamx_matmat, shamx_matvec
 from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
                          entry_symbols, symbol_model)
-from .base import Format, FormatError, check_matrix, check_operand, expect_fields, minimal_uint
-from .live_rows import LiveRows, smaller_with_live_rows
+from .base import Format, FormatError, check_operand, expect_fields, minimal_uint
+from .live_rows import LiveRows, SkipsDeadRows
 from .sparse import expand
 
 MIN_BLOCKS = 8  # where the columns allow: so that small sparse layers still use 8 threads
 
 
-class SHAMX(Format):
+class SHAMX(SkipsDeadRows, Format):
     name = "shamx"
 
     def __init__(self, shape, rows, cols_per_block, counts, gap_freqs, model, offsets, words):
@@ -35,12 +33,6 @@ class SHAMX(Format):
         self._slot_codes = np.minimum(slot_codes, model.kernel_values().size - 1)
         self._slot_values = model.kernel_values()[self._slot_codes]
         self._padded = np.append(words, np.uint32(0))
-
-    @classmethod
-    def from_dense(cls, W):
-        """Encode W (converted to float32); -0.0 counts as a nonzero, so it survives."""
-        W = check_matrix(W)
-        return smaller_with_live_rows(W, partial(cls._encode, W.shape))
 
     @classmethod
     def _encode(cls, shape, W, rows):
