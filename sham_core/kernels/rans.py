@@ -19,7 +19,7 @@ TOTAL = 1 << SCALE
 MASK = TOTAL - 1
 LOW = 1 << 16  # states live in [LOW, 2**32)
 RAW_CHUNK = SCALE  # raw bits are coded at most this many at a time
-LANES = 4  # per block: gaps on lanes 0 and 2, values on 1 and 3, taking turns
+LANES = 4  # per block (hamx: gaps on lanes 0 and 2, values on 1 and 3; shamx: pairs take turns)
 
 
 def quantize(counts):
