@@ -3,7 +3,8 @@
     enc = FORMATS["sham"].from_dense(W); enc.nbytes; enc.matmul(X); load(enc.to_bytes())
 
 DIRECT formats compute X @ W on the stored form; BASELINES (gzip, xz, zstd over the dense
-or index-map bytes) decode to dense first.
+or index-map bytes) decode to dense first. study_bytes(kernels, "ham" | "sham" | "im") is the
+study's own size estimate, which its published psi use, beside our exact bytes.
 """
 from .base import Format, as_matrix
 from .container import FormatError, unpack
@@ -16,6 +17,7 @@ from .index_map import IndexMap
 from .sham import SHAM
 from .shamx import SHAMX
 from .sparse import CSC, CSR
+from .study_bytes import STUDY_FORMATS, study_bytes
 
 FORMATS = {cls.name: cls for cls in (
     Dense,
@@ -50,5 +52,5 @@ def load(buf):
     return FORMATS[name]._from_fields(shape, fields)
 
 
-__all__ = ["BASELINES", "DIRECT", "FORMATS", "Format", "FormatError", "as_matrix", "entropy_bits",
-           "load"]
+__all__ = ["BASELINES", "DIRECT", "FORMATS", "Format", "FormatError", "STUDY_FORMATS", "as_matrix",
+           "entropy_bits", "load", "study_bytes"]
