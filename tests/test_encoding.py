@@ -9,7 +9,7 @@ from sham_core.compression import compress
 from sham_core.encoding import EncodedDense, encode_baseline, encode_run, load_split
 from sham_core.encoding.inference import encoded_model, outputs, score
 from sham_core.encoding.sizes import encode_parts
-from sham_core.formats import DIRECT, FORMATS, as_matrix, entropy_bits
+from sham_core.formats import DIRECT, FORMATS, as_matrix, entropy_bits, study_bytes
 from sham_core.formats.ham import HAM
 from sham_core.formats.sham import SHAM
 
@@ -83,6 +83,22 @@ def test_psi_per_group_and_for_the_network(cnn_runs):
     assert enc["bytes"]["network"]["choice"] == sum(layer["choice_bytes"] for layer in layers) + 4 * other
     assert enc["psi"]["network"]["entropy"] == pytest.approx(
         (sum(layer["entropy_bytes"] for layer in layers) + 4 * other) / (4 * total))
+
+
+def test_study_estimate_per_group_over_the_kernels_together(cnn_runs):
+    res, _, enc = cnn_runs["both"]
+    parts = {kind: [as_matrix(r.kernel) for r in res.layers if r.kind == kind] for kind in ("dense", "conv")}
+    dense = {fmt: study_bytes(parts["dense"], fmt) for fmt in ("ham", "sham")}
+    assert enc["study_estimate"] == {"dense": {**dense, "choice": min(dense.values())},
+                                     "conv": {"im": study_bytes(parts["conv"], "im"),
+                                              "choice": study_bytes(parts["conv"], "im")}}
+    assert set(cnn_runs["conv"][2]["study_estimate"]) == {"conv"}
+
+
+def test_study_estimate_of_slr_takes_the_factors(cnn_runs):
+    res, _, enc = cnn_runs["slr"]
+    parts = [part for r in res.layers for part in (r.factors or [as_matrix(r.kernel)])]
+    assert enc["study_estimate"]["dense"]["sham"] == study_bytes(parts, "sham")
 
 
 def test_groups_only_name_the_kinds_compressed(cnn_runs):

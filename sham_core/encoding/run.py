@@ -11,7 +11,7 @@ from ..data import load_split
 from ..formats import DIRECT
 from .data import model_kernel, stored_kernel
 from .inference import compressed_inference
-from .sizes import encode_parts, groups, layer_sizes
+from .sizes import encode_parts, groups, layer_sizes, study_estimate
 from .timing import machine, time_layer
 
 IDENTITY = ("experiment", "model", "dataset", "layers_selection", "method", "params", "param_path")
@@ -61,7 +61,7 @@ def model_task(model):
 
 
 def encode(model, kernels, data, task, repeats, budget_s, baselines=()):
-    """Sizes, group psi, matmul timings and compressed inference of ``kernels`` of ``model``."""
+    """Sizes, group psi, the study's estimates, matmul timings and compressed inference of ``kernels``."""
     names = (*DIRECT, *baselines)
     encodings = {kernel.name: encode_parts(kernel.parts, names) for kernel in kernels}
     layers = [layer_sizes(kernel, encodings[kernel.name]) for kernel in kernels]
@@ -72,4 +72,5 @@ def encode(model, kernels, data, task, repeats, budget_s, baselines=()):
     dense_encodings = {kernel.name: encodings[kernel.name] for kernel in dense}
     inference = compressed_inference(model, dense_encodings, data, task) if dense else []
     return {"status": "ok", "task": task, "layers": layers, **groups(layers, model_weights),
-            "machine": machine(), "matmul": matmul, "inference": inference}
+            "study_estimate": study_estimate(kernels), "machine": machine(), "matmul": matmul,
+            "inference": inference}

@@ -2,8 +2,9 @@
 
 Besides the study's choice, each layer records the smallest format that computes x @ W
 directly ("direct") and the smallest general-purpose baseline that decodes first ("baseline").
+study_estimate gives the study's own byte estimates per group, which its published psi use.
 """
-from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits
+from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits, study_bytes
 
 CODED = ("ham", "sham")
 
@@ -74,3 +75,17 @@ def groups(layers, model_weights):
     parts["network"] = totals(layers, model_weights - encoded)
     return {key: {group: values[i] for group, values in parts.items()}
             for i, key in enumerate(("weights", "bytes", "psi"))}
+
+
+def study_estimate(kernels):
+    """The study's byte estimates per group present: dense {ham, sham, choice}, conv {im, choice}.
+
+    Each group's 2-D parts (slr: us and v) share one dictionary, as the study's layers do.
+    """
+    estimate = {}
+    for kind, names in (("dense", ("ham", "sham")), ("conv", ("im",))):
+        parts = [part for kernel in kernels if kernel.kind == kind for part in kernel.parts]
+        if parts:
+            estimate[kind] = {name: study_bytes(parts, name) for name in names}
+            estimate[kind]["choice"] = min(estimate[kind].values())
+    return estimate
