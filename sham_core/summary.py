@@ -17,7 +17,7 @@ KINDS = ("dense", "conv")
 SUMMARY_COLUMNS = (
     "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method", "config",
     "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_study",
-    "psi_direct", "psi_baseline", "psi_entropy", *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "values",
+    "psi_study_estimate", "psi_direct", "psi_baseline", "psi_entropy", *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "values",
     "inference_metric", "inference_equal", "latency_b1_s", "latency_b64_s", "latency_b1_ratio",
     "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "seconds_compress",
     "seconds_encode", "wall_s", "max_rss_mb", "device", "backend", "commit")
@@ -123,18 +123,28 @@ def _values(layers):
 def _psi(encoding, kinds):
     """psi of the given groups together, and per group.
 
-    psi (= psi_study): the study's choice of format; psi_direct: the smallest format that
-    computes x @ W directly; psi_baseline: the smallest general-purpose compressor measured;
+    psi (= psi_study): the study's choice of format; psi_study_estimate: the study's own
+    estimate of its choice (None before encoding.json had it); psi_direct: the smallest format
+    that computes x @ W directly; psi_baseline: the smallest general-purpose compressor measured;
     psi_entropy: the entropy bound; psi_<format>: each format measured.
     """
     weights = 4 * sum(encoding["weights"][kind] for kind in kinds)
     measured = set.intersection(*(set(encoding["bytes"][kind]) for kind in kinds))
     psi = {f"psi_{key}": sum(encoding["bytes"][kind][key] for kind in kinds) / weights for key in measured}
     psi["psi"] = psi["psi_study"] = psi.pop("psi_choice")
+    psi["psi_study_estimate"] = _study_estimate(encoding, kinds, weights)
     for kind in KINDS:
         psi[f"psi_{kind}_layers"] = encoding["psi"][kind]["choice"] if kind in encoding["psi"] else None
     psi["psi_network"] = encoding["psi"]["network"]["choice"]
     return psi
+
+
+def _study_estimate(encoding, kinds, weights):
+    """The study's estimated bytes of its choice over the groups, / ``weights`` bytes; None where not recorded."""
+    estimate = encoding.get("study_estimate") or {}
+    if not all(kind in estimate for kind in kinds):
+        return None
+    return sum(estimate[kind]["choice"] for kind in kinds) / weights
 
 
 def _inference(encoding):

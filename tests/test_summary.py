@@ -19,6 +19,7 @@ def encoding():
     return {"status": "ok", "seconds": 2.0, "weights": {"dense": 100, "conv": 50, "network": 200},
             "bytes": {"dense": group_bytes(2), "conv": group_bytes(1), "network": group_bytes(4)},
             "psi": {"dense": {"choice": 0.05}, "conv": {"choice": 0.05}, "network": {"choice": 0.3}},
+            "study_estimate": {"dense": {"ham": 30, "sham": 40, "choice": 30}, "conv": {"im": 12, "choice": 12}},
             "inference": [{"format": "sham", "metric": 0.5, "equal": True},
                           {"format": "ham", "metric": 0.5, "equal": True}],
             "matmul": [{"name": "fc1", "zero_fraction": 0.9, "formats": {"sham": {
@@ -35,10 +36,28 @@ def test_psi_covers_the_compressed_groups_together():
     assert row["psi_sham"] == pytest.approx(300 / 600) and row["psi_study"] == row["psi"]
     assert row["psi_direct"] == pytest.approx(24 / 600) and row["psi_baseline"] == pytest.approx(60 / 600)
     assert row["psi_network"] == 0.3 and row["psi_dense_layers"] == 0.05
+    assert row["psi_study_estimate"] == pytest.approx(42 / 600)
     assert row["delta"] == pytest.approx(-0.05), "lower is better for MSE"
     assert row["metric"] == "mse" and row["values"] == "8/16"
     assert row["inference_metric"] == 0.5 and row["inference_equal"] is True
     assert row["wall_s"] == 13.0 and row["max_rss_mb"] == 700.0
+
+
+def test_the_study_estimate_covers_the_selected_groups_and_is_none_in_old_encodings():
+    metrics = {**IDENTITY, "layers_selection": "dense", "status": "ok", "metric": "loss", "baseline": 0.4,
+               "after_compress": 0.5, "after_retrain": 0.5, "epochs": 1, "seconds": 1.0, "layers": []}
+    enc = encoding()
+    del enc["weights"]["conv"]
+    assert run_row(metrics, enc, (1.0, 1.0), (1.0, 1.0))["psi_study_estimate"] == pytest.approx(30 / 400)
+    del enc["study_estimate"]
+    assert run_row(metrics, enc, (1.0, 1.0), (1.0, 1.0))["psi_study_estimate"] is None
+
+
+def test_baseline_rows_carry_the_study_estimate():
+    from sham_core.summary import baseline_row
+    metrics = {"task": "classification", "metric": "accuracy", "test": 0.9, "epochs": 3, "seconds": 5.0}
+    row = baseline_row("m-d", metrics, encoding(), "d", "m")
+    assert row["psi"] == 1.0 and row["psi_study_estimate"] == pytest.approx(42 / 600)
 
 
 def test_a_failed_run_keeps_its_identity_and_error():
