@@ -230,8 +230,8 @@ def test_write_best_writes_csv_markdown_and_escaped_latex(tmp_path):
 
 def test_paper_comparison_maps_names_selections_and_leaves_missing_runs_empty(tmp_path):
     C = "vgg19-cifar10"
-    summary = make_summary(run(C, "dense", "pr_uq", "99-16", 0.9360, 0.0060),
-                           run(C, "dense", "pr_uq", "90-32", 0.9370, 0.0200),
+    summary = make_summary(run(C, "dense", "pr_uq", "99-16", 0.9360, 0.0060, psi_study_estimate=0.0070),
+                           run(C, "dense", "pr_uq", "90-32", 0.9370, 0.0200, psi_study_estimate=0.0300),
                            run(C, "conv", "uq", "256", 0.9350, 0.2500),
                            run(C, "both", "uq+pr_uq", "256/95", 0.9300, 0.1400),
                            run(D, "dense", "cws", "16", 0.96, 0.15))
@@ -239,9 +239,10 @@ def test_paper_comparison_maps_names_selections_and_leaves_missing_runs_empty(tm
     assert set(df["experiment"]) == {C} and len(df) == 9 + 9 + 4 + 8
     perf = df[(df["selection"] == "best_perf") & (df["method"] == "pr_uq")].iloc[0]
     assert (perf["paper_config"], perf["our_config"], perf["our_perf"]) == ("99-16", "99-16", 0.936)
-    assert perf["our_match"] == "same config"
+    assert perf["our_match"] == "same config" and perf["our_psi_estimate"] == 0.0070
     space = df[(df["selection"] == "best_space") & (df["method"] == "pr_uq")].iloc[0]
-    assert space["our_config"] == "99-16" and space["psi_diff"] == pytest.approx(0.0004)
+    assert space["our_config"] == "99-16" and (space["our_psi_estimate"], space["our_psi"]) == (0.0070, 0.0060)
+    assert space["psi_diff"] == pytest.approx(0.0014), "the study's estimate faces the published psi"
     conv = df[(df["selection"] == "conv_only") & (df["method"] == "uq")].iloc[0]
     assert conv["our_config"] == "256" and conv["paper_delta"] == pytest.approx(0.0016)
     both = df[df["selection"] == "both_layers"].set_index("method")
@@ -253,7 +254,18 @@ def test_paper_comparison_maps_names_selections_and_leaves_missing_runs_empty(tm
     text = md.read_text()
     assert "## vgg19-cifar10" in text and "26 of 30 published rows have no run of ours" in text
     assert "`vgg_mini-digits` has no published counterpart" in text
+    assert "| our psi (study's estimate) | our psi (exact) |" in text
+    assert "| 0.0070 | 0.0060 |" in text and "The study's psi are estimates, not stored bytes" in text
+    assert "did not estimate slr or unquantized pr this way" in text
     assert len(pd.read_csv(csv)) == len(df)
+
+
+def test_summaries_without_the_study_estimate_leave_it_and_the_psi_diff_empty():
+    C = "vgg19-cifar10"
+    summary = make_summary(run(C, "dense", "pr_uq", "99-16", 0.9360, 0.0060))
+    df = paper_comparison(best_table(summary), summary, REFERENCE)
+    row = df[(df["selection"] == "best_space") & (df["method"] == "pr_uq")].iloc[0]
+    assert row["our_psi"] == 0.0060 and pd.isna(row["our_psi_estimate"]) and pd.isna(row["psi_diff"])
 
 
 def test_paper_comparison_of_digits_only_is_empty_with_a_sentence(tmp_path):

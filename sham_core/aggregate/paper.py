@@ -16,10 +16,18 @@ HIGHER_IS_BETTER = {"accuracy": True, "mse": False}
 OUR_SELECTION = {"best_perf": "best_perf", "best_space": "best_space",
                  "conv_only": "best_perf", "both_layers": "best_perf"}
 COLUMNS = ["experiment", "layers", "method", "selection", "paper_config", "paper_perf",
-           "paper_psi", "paper_baseline", "our_match", "our_config", "our_perf", "our_psi", "our_baseline",
+           "paper_psi", "paper_baseline", "our_match", "our_config", "our_perf", "our_psi_estimate", "our_psi",
+           "our_baseline",
            "paper_delta", "our_delta", "perf_diff", "psi_diff", "our_matches_baseline"]
 HEADER = ["selection", "layers", "method", "paper config", "paper perf", "paper psi",
-          "paper delta", "ours", "our config", "our perf", "our psi", "our delta", "psi diff"]
+          "paper delta", "ours", "our config", "our perf", "our psi (study's estimate)", "our psi (exact)",
+          "our delta", "psi diff"]
+# Why the study's published psi face our psi_study_estimate, with our exact psi beside it.
+PSI_NOTE = ("The study's psi are estimates, not stored bytes (a dictionary of Python strings at len(code) + 13 "
+            "bytes an entry, code streams in whole 64-bit words, CSC index widths chosen by the number of rows), so "
+            "they face our psi_study_estimate, the same estimate of our weights; our psi (exact) is the bytes we "
+            "store. The study did not estimate slr or unquantized pr this way: on those rows our estimate applies "
+            "its rules anyway (to slr's two factors).")
 
 
 def read_reference(reference):
@@ -58,6 +66,7 @@ def paper_comparison(best, summary, reference):
     A row the study picked by performance (best_perf, conv_only, both_layers) faces our run
     with the same config label, where we have one, else our best_perf selection. A
     best_space row was chosen by the authors, so it faces our best_space selection.
+    psi_diff compares like with like: our psi_study_estimate less the published psi.
     """
     best = tidy_best(best)
     ours = set(experiment_names(summary)) | set(best["experiment"])
@@ -66,7 +75,8 @@ def paper_comparison(best, summary, reference):
     mine = best.rename(columns={"selection": "our_selection", "config": "our_config",
                                 "perf": "our_perf", "psi": "our_psi", "baseline": "our_baseline",
                                 "delta": "our_delta", "matches_baseline": "our_matches_baseline"})
-    df = paper.merge(mine.drop(columns="params"), how="left", on=["experiment", "layers", "method", "our_selection"])
+    df = paper.merge(mine, how="left", on=["experiment", "layers", "method", "our_selection"])
+    df["our_psi_estimate"] = _estimates(df, summary)
     df["our_match"] = "our " + df["our_selection"]
     df = _same_config_where_we_have_it(df, summary)
     if len(summary):
@@ -74,9 +84,20 @@ def paper_comparison(best, summary, reference):
         df["our_baseline"] = df["our_baseline"].fillna(df["experiment"].map(baselines))
     df.loc[df["our_config"].isna(), "our_match"] = "no run"
     df["perf_diff"] = df["our_perf"] - df["paper_perf"]
-    df["psi_diff"] = df["our_psi"] - df["paper_psi"]
+    df["psi_diff"] = df["our_psi_estimate"] - df["paper_psi"]
     df = df.sort_values("experiment", kind="mergesort").reset_index(drop=True)
     return df[COLUMNS]
+
+
+def _estimates(df, summary):
+    """psi_study_estimate of the run behind each row (matched on its params), NaN where not recorded."""
+    key = ["experiment", "layers", "method", "params"]
+    if not len(summary) or "psi_study_estimate" not in summary.columns:
+        return float("nan")
+    runs = summary[(summary["status"] == "ok") & (summary["method"] != "baseline")]
+    runs = runs.assign(**{column: runs[column].map(label) for column in key})
+    means = runs.groupby(key)["psi_study_estimate"].agg(lambda s: pd.to_numeric(s).mean())
+    return [means.get(tuple(row), float("nan")) for row in df[key].itertuples(index=False)]
 
 
 def _same_config_where_we_have_it(df, summary):
@@ -93,6 +114,7 @@ def _same_config_where_we_have_it(df, summary):
             run = runs.loc[key]
             df.loc[i, ["our_config", "our_perf", "our_psi", "our_delta", "our_match"]] = [
                 row.paper_config, run["after_retrain"], run["psi"], run["delta"], "same config"]
+            df.loc[i, "our_psi_estimate"] = run.get("psi_study_estimate", float("nan"))
             df.loc[i, "our_matches_baseline"] = run["keeps"]
     return df
 
@@ -100,12 +122,12 @@ def _same_config_where_we_have_it(df, summary):
 def _cells(row):
     """Formatted markdown cells of one comparison row; our cells are "-" where we have no run."""
     if pd.isna(row.our_config):
-        ours = ["-"] * 6
+        ours = ["-"] * 7
     else:
         unmatched = row.selection == "best_space" and not row.our_matches_baseline
         mark = " (no match)" if unmatched else ""
-        ours = [row.our_match, label(row.our_config) + mark, fmt_perf(row.our_perf), fmt_psi(row.our_psi),
-                fmt_delta(row.our_delta), fmt_psi(row.psi_diff, signed=True)]
+        ours = [row.our_match, label(row.our_config) + mark, fmt_perf(row.our_perf), fmt_psi(row.our_psi_estimate),
+                fmt_psi(row.our_psi), fmt_delta(row.our_delta), fmt_psi(row.psi_diff, signed=True)]
     return [row.selection, row.layers, row.method, row.paper_config, fmt_perf(row.paper_perf),
             fmt_psi(row.paper_psi), fmt_delta(row.paper_delta), *ours]
 
@@ -137,8 +159,8 @@ def comparison_markdown(df, experiments_run, failed=None, note=None):
             "config\"), or our best_perf selection where we have no such run; the study's best_space "
             "rows were chosen by its authors and face our best_space selection. "
             "delta = performance against the network's own "
-            "baseline (> 0: better); psi diff = our psi - the study's; \"(no match)\": no run of "
-            "ours kept our baseline, so our best_space shows the closest run.\n"]
+            "baseline (> 0: better); psi diff = our psi (study's estimate) - the study's; \"(no match)\": "
+            "no run of ours kept our baseline, so our best_space shows the closest run. " + PSI_NOTE + "\n"]
     names = list(dict.fromkeys([*map(label, experiments_run), *df["experiment"]]))
     if not names:
         text.append("\nNo experiment to compare.\n")
