@@ -36,6 +36,12 @@ CASES = {
     "sham row out of range": ("sham", set_item(2, 0, 40)),
     "sham missing field": ("sham", lambda s, f: f.__delitem__(-1)),
     "sham codebook dtype": ("sham", lambda s, f: f.__setitem__(3, f[3].view(np.uint32))),
+    "csc repeated row index": ("csc", lambda s, f: f[1].__setitem__(1, f[1][0])),
+    "csr column indices out of order": ("csr", lambda s, f: f[1].__setitem__(slice(0, 2), f[1][1::-1])),
+    "csc more rows than the indices can name": ("csc", lambda s, f: (300, 30)),
+    "csr pointers past the end": ("csr", set_item(0, 1, 250)),
+    "sham repeated row index": ("sham", lambda s, f: f[2].__setitem__(1, f[2][0])),
+    "sham more rows than the indices can name": ("sham", lambda s, f: (70000, 30)),
 }
 
 

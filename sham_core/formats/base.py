@@ -56,12 +56,48 @@ def minimal_uint(max_value):
     return np.dtype(np.uint64)
 
 
-def as_index(array, limit):
-    """Widen a stored index array to int64, checking it lies in [0, limit]."""
-    array = np.asarray(array)
-    if array.size and (array.min() < 0 or array.max() > limit):
-        raise FormatError(f"index out of range [0, {limit}]")
-    return array.astype(np.int64)
+def check_width(array, max_value, what):
+    """FormatError unless ``array`` has the dtype ``_fields`` gives values up to ``max_value``.
+
+    The stored width follows from the shape, so a wrong one means the shape or the array
+    was altered (a larger shape would otherwise load and allocate without end).
+    """
+    if array.dtype != minimal_uint(max_value):
+        raise FormatError(f"{what} are stored as {array.dtype}, but this shape needs "
+                          f"{minimal_uint(max_value)}: the buffer was altered")
+
+
+def check_pointers(pointers, major, nnz, what):
+    """Pointers as int64 if there are ``major`` + 1 of them, rising from 0 to ``nnz``."""
+    pointers = np.asarray(pointers).astype(np.int64)  # uint64 past 2**63 turns negative: a drop
+    if pointers.size != major + 1:
+        raise FormatError(f"{what}: {pointers.size} values where the shape needs {major + 1}")
+    if pointers[0] != 0 or pointers[-1] != nnz:
+        raise FormatError(f"{what} must run from 0 to {nnz}, not {pointers[0]} to {pointers[-1]}")
+    drops = np.flatnonzero(pointers[1:] < pointers[:-1])
+    if drops.size:
+        raise FormatError(f"{what} decrease after entry {drops[0]}: the buffer was altered")
+    return pointers
+
+
+def check_sorted_indices(pointers, indices, limit, what, slice_name):
+    """Indices as int32 if they lie in [0, limit) and strictly rise within each slice.
+
+    So that a buffer decodes one way only: matmul sums a repeated index, to_dense keeps
+    its last value. Vectorised: each step to the next index must be positive, except
+    where a slice (column or row) starts.
+    """
+    if indices.size and indices.max() >= limit:  # stored unsigned (check_width): never < 0
+        raise FormatError(f"{what} must be below {limit}, found {indices.max()}")
+    indices = indices.astype(np.int32)
+    rising = np.diff(indices) > 0
+    starts = pointers[1:-1]
+    rising[starts[(starts > 0) & (starts < indices.size)] - 1] = True
+    if not rising.all():
+        where = int(np.searchsorted(pointers, np.argmin(rising) + 1, side="right")) - 1
+        raise FormatError(f"{what} of {slice_name} {where} repeat or are out of order: "
+                          "the buffer was altered")
+    return indices
 
 
 class Format:

@@ -2,8 +2,8 @@
 import numpy as np
 
 from ..kernels.sham import sham_matmat, sham_matvec
-from .base import (Format, FormatError, as_index, check_matrix, check_operand,
-                   expect_fields, minimal_uint)
+from .base import (Format, FormatError, check_matrix, check_operand, check_pointers,
+                   check_sorted_indices, check_width, expect_fields, minimal_uint)
 from .coded_stream import CodedStream, block_starts, columns_per_block
 from .sparse import compress, expand
 
@@ -55,11 +55,10 @@ class SHAM(Format):
         if params.size != 1 or params[0] < 1:
             raise FormatError("sHAM block size is missing or zero")
         cpb = int(params[0])
-        colptr = as_index(colptr, rows.size)
-        if (colptr.size != m + 1 or colptr[0] != 0 or colptr[-1] != rows.size
-                or np.any(np.diff(colptr) < 0)):
-            raise FormatError(f"sHAM column pointers are inconsistent with shape {shape}")
-        rows = as_index(rows, n - 1).astype(np.int32)
+        check_width(colptr, rows.size, "sHAM column pointers")
+        check_width(rows, n - 1, "sHAM row indices")
+        colptr = check_pointers(colptr, m, rows.size, "sHAM column pointers")
+        rows = check_sorted_indices(colptr, rows, n, "sHAM row indices", "column")
         stream = CodedStream.from_fields(*stream_fields, -(-m // cpb), rows.size)
         return cls(shape, cpb, colptr, rows, stream)
 

@@ -3,8 +3,8 @@ import numba
 import numpy as np
 
 from ..kernels.sparse import column_matmat, column_matvec, compress_major, row_matmat
-from .base import (Format, FormatError, as_index, check_matrix, check_operand,
-                   expect_fields, minimal_uint)
+from .base import (Format, FormatError, check_matrix, check_operand, check_pointers,
+                   check_sorted_indices, check_width, expect_fields, minimal_uint)
 
 
 def compress(M):
@@ -55,12 +55,16 @@ class _Compressed(Format):
     def _from_fields(cls, shape, fields):
         pointers, indices, values = expect_fields(fields, 3, cls.name)
         major, minor = shape[::-1] if cls.major_axis == 1 else shape
-        pointers = as_index(pointers, values.size)
-        if (pointers.size != major + 1 or pointers[0] != 0 or pointers[-1] != values.size
-                or indices.size != values.size or np.any(np.diff(pointers) < 0)
-                or values.dtype != np.float32):
-            raise FormatError(f"{cls.name} arrays are inconsistent with shape {shape}")
-        return cls(shape, pointers, as_index(indices, minor - 1).astype(np.int32), values)
+        slices, across = ("column", "row") if cls.major_axis == 1 else ("row", "column")
+        if indices.size != values.size or values.dtype != np.float32:
+            raise FormatError(f"{cls.name} needs one {across} index per float32 value; found "
+                              f"{indices.size} indices and {values.size} {values.dtype} values")
+        check_width(pointers, values.size, f"{cls.name} {slices} pointers")
+        check_width(indices, max(minor - 1, 0), f"{cls.name} {across} indices")
+        pointers = check_pointers(pointers, major, values.size, f"{cls.name} {slices} pointers")
+        indices = check_sorted_indices(pointers, indices, minor, f"{cls.name} {across} indices",
+                                       slices)
+        return cls(shape, pointers, indices, values)
 
 
 class CSC(_Compressed):
