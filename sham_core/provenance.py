@@ -16,7 +16,7 @@ from .bench import cpu_model
 from .gpu_check import compute_device
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-PACKAGES = ("keras", "numpy", "numba", "scipy")
+PACKAGES = ("keras", "numpy", "numba", "scipy", "scikit-learn")
 BACKEND_DISTRIBUTIONS = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"), "jax": ("jax",)}
 NVIDIA_GPUS = "/proc/driver/nvidia/gpus/*/information"
 
@@ -36,9 +36,9 @@ def provenance(seed, threads=None):
             "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
-def write_provenance(path, seed, threads=None):
-    """Write provenance(seed, threads) to path as JSON, atomically."""
-    write_json(provenance(seed, threads), path)
+def write_provenance(path, seed, threads=None, **fields):
+    """Write provenance(seed, threads) and the run's own ``fields`` (e.g. prune_quantize) to path as JSON, atomically."""
+    write_json(dict(provenance(seed, threads), **fields), path)
 
 
 def git_state(folder):

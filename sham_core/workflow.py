@@ -4,12 +4,14 @@ A run's output folder is ``results/runs/{experiment}/{layers}/{method}/{params}`
 ``params`` is a readable path such as ``p~90/k~32/seed~1`` (``conv.k~32/dense.p~90/seed~1``
 for "both" runs, whose method is ``conv_method+dense_method``). Rules look runs up by that
 path, so no value is ever parsed back from a file name. A grid entry's ``seeds`` (else the
-config's top-level ``seeds``) repeat its compression and retraining once per seed.
+config's top-level ``seeds``) repeat its compression and retraining once per seed. A pr_X
+entry's ``prune_quantize: study`` adds ``pq~study`` to the path (survivors, the default, adds
+nothing), so both modes of one point can run side by side.
 """
 import itertools
 from dataclasses import dataclass, field
 
-from .compression.methods import METHODS, check_params
+from .compression.methods import METHODS, check_params, check_prune_quantize
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,37 @@ class Run:
         return _label(self.params)
 
     def compress_args(self):
-        """(method, params) as ``sham_core.compression.compress`` takes them."""
+        """(method, params, prune_quantize) as ``sham_core.compression.compress`` takes them."""
         if self.layers == "both":
             conv, dense = self.method.split("+")
-            return {"conv": conv, "dense": dense}, self.params
-        return self.method, self.params
+            params = {kind: _quantizer_params(self.params[kind]) for kind in ("conv", "dense")}
+            modes = {kind: self.params[kind].get("prune_quantize", "survivors") for kind in ("conv", "dense")}
+            return {"conv": conv, "dense": dense}, params, modes
+        return self.method, _quantizer_params(self.params), self.params.get("prune_quantize", "survivors")
+
+    @property
+    def prune_quantize(self):
+        """How the run's pr_X methods quantize: "study", "survivors", "" without pr_X, "conv/dense" modes if they differ."""
+        if self.layers != "both":
+            return _mode(self.method, self.params)
+        modes = [_mode(method, self.params[kind]) for kind, method in zip(("conv", "dense"), self.method.split("+"))]
+        distinct = {mode for mode in modes if mode}
+        if len(distinct) > 1:
+            return "/".join(modes)
+        return distinct.pop() if distinct else ""
+
+
+def _quantizer_params(params):
+    """The compression parameters without the run's prune_quantize mode."""
+    return {key: value for key, value in params.items() if key != "prune_quantize"}
+
+
+def _mode(method, params):
+    """A pr_X method's prune_quantize mode; "" for other methods."""
+    meth = METHODS[method]
+    if not (meth.prune and meth.quantize):
+        return ""
+    return params.get("prune_quantize", "survivors")
 
 
 def _format(value):
@@ -62,7 +90,8 @@ PARAM_ORDER = ("p", "k", "q", "sr", "rr")
 
 def _param_parts(params):
     """key~value parts in a fixed key order, so that a path does not depend on the YAML's order."""
-    return [f"{key}~{_format(params[key])}" for key in PARAM_ORDER if key in params]
+    parts = [f"{key}~{_format(params[key])}" for key in PARAM_ORDER if key in params]
+    return parts + (["pq~study"] if params.get("prune_quantize") == "study" else [])
 
 
 def _label(params):
@@ -121,7 +150,7 @@ def _points(method, grid, layers):
         raise ValueError(f"{where}: unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if layers not in METHODS[method].kinds:
         raise ValueError(f"{where}: {method} applies to {', '.join(METHODS[method].kinds)} layers only")
-    keys = [key for key in grid if key not in ("lambdas", "seeds")]
+    keys = [key for key in grid if key not in ("lambdas", "seeds", "prune_quantize")]
     points = []
     for values in itertools.product(*(_as_list(grid[key]) for key in keys)):
         params = dict(zip(keys, values))
@@ -131,7 +160,22 @@ def _points(method, grid, layers):
             points.append(check_params(METHODS[method], params))
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
-    return [canonical(_restore_ints(point)) for point in points]
+    study = _checked_mode(where, method, grid) == "study"
+    return [canonical(_restore_ints(dict(point, prune_quantize="study") if study else point)) for point in points]
+
+
+def _checked_mode(where, method, grid):
+    """The entry's prune_quantize (default survivors); only pr_X entries may set it."""
+    if "prune_quantize" not in grid:
+        return "survivors"
+    meth = METHODS[method]
+    if not (meth.prune and meth.quantize):
+        raise ValueError(f"{where}: prune_quantize applies to pr_cws, pr_pws, pr_uq and pr_ecsq only, "
+                         f"not to {method}; remove it from this entry")
+    try:
+        return check_prune_quantize(meth, grid["prune_quantize"])
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def _as_list(value):

@@ -35,7 +35,53 @@ def test_paths_are_readable_and_unique():
     both = Run("e", "both", "cws+slr", {"conv": {"k": 64}, "dense": {"q": 16, "sr": 0.5, "rr": 0.25}})
     assert both.point_path == "conv.k~64/dense.q~16/dense.sr~0.5/dense.rr~0.25"
     assert both.config_label == "64/16"
-    assert both.compress_args() == ({"conv": "cws", "dense": "slr"}, both.params)
+    assert both.compress_args() == ({"conv": "cws", "dense": "slr"}, both.params,
+                                    {"conv": "survivors", "dense": "survivors"})
+
+
+def test_study_mode_gains_its_own_path_beside_survivors_mode():
+    config = load("config.yaml")
+    config["grid"] = {"dense": {"pr_cws": {"p": 90, "k": 8}, "cws": {"k": 8}},
+                      "both": [{"conv": {"cws": {"k": 16}},
+                                "dense": {"pr_uq": {"p": 90, "k": 8, "prune_quantize": "study"}}}]}
+    config["experiments"].append(dict(config["experiments"][0], name="study",
+                                      grid={"dense": {"pr_cws": {"p": 90, "k": 8, "prune_quantize": "study"}}}))
+    validate(config, SCHEMA)
+    runs = {run.path: run for run in expand_grid(config)}
+    survivors = runs["vgg_mini-digits/dense/pr_cws/p~90/k~8/seed~1"]
+    study = runs["study/dense/pr_cws/p~90/k~8/pq~study/seed~1"]
+    assert (survivors.prune_quantize, study.prune_quantize) == ("survivors", "study")
+    assert study.config_label == survivors.config_label == "90-8"
+    assert study.compress_args() == ("pr_cws", {"k": 8, "p": 90}, "study")
+    assert runs["vgg_mini-digits/dense/cws/k~8/seed~1"].prune_quantize == ""
+    both = runs["vgg_mini-digits/both/cws+pr_uq/conv.k~16/dense.p~90/dense.k~8/dense.pq~study/seed~1"]
+    assert both.prune_quantize == "study"
+    assert both.compress_args()[2] == {"conv": "survivors", "dense": "study"}
+
+
+@pytest.mark.parametrize("entry,message", [
+    ({"cws": {"k": 8, "prune_quantize": "study"}}, r"grid\.dense\.cws: prune_quantize applies to pr_cws"),
+    ({"pr": {"p": 90, "prune_quantize": "survivors"}}, r"grid\.dense\.pr: prune_quantize applies to pr_cws"),
+    ({"pr_uq": {"p": 90, "k": 8, "prune_quantize": "zeros"}}, r"grid\.dense\.pr_uq: prune_quantize must be one"),
+])
+def test_prune_quantize_only_on_pr_x_entries_and_only_known_modes(entry, message):
+    config = load("config.yaml")
+    config["grid"] = {"dense": entry}
+    with pytest.raises(ValueError, match=message):
+        expand_grid(config)
+
+
+def test_schema_refuses_an_unknown_prune_quantize_mode():
+    config = load("config.yaml")
+    config["grid"]["dense"]["pr_uq"]["prune_quantize"] = "zeros"
+    with pytest.raises(Exception, match="'zeros' is not one of"):
+        validate(config, SCHEMA)
+
+
+def test_paper_config_runs_every_pr_x_in_study_mode():
+    runs = expand_grid(load("paper.yaml"))
+    pr_x = [run for run in runs if "pr_" in run.method]
+    assert pr_x and all(run.prune_quantize == "study" and "pq~study" in run.path for run in pr_x)
 
 
 def test_lists_expand_to_their_product():

@@ -11,6 +11,7 @@ from .sorted_weights import SortedWeights, assign
 
 SAMPLE = 100_000
 MAX_ROUNDS = 10_000
+STUDY_RANDOM_STATE = 42  # uCWS.build_clusters' MiniBatchKMeans
 
 
 def kmeans_pp(sample, k, rng):
@@ -65,3 +66,21 @@ def cws_quantize(values, k, rng):
     centroids, rounds, converged = lloyd(sw, kmeans_pp(sample, k, rng))
     indices = assign(values, midpoints(centroids))
     return Quantization(centroids, indices, {"rounds": rounds, "converged": converged})
+
+
+def cws_study_quantize(values, k, rng):
+    """The study's CWS k-means (uCWS.build_clusters): scikit-learn's MiniBatchKMeans, nearest centroid.
+
+    Batches of 100,000, k-means++ on 3k sampled weights, best of 3 initialisations (the
+    library's default when the study ran) and the study's fixed random_state 42, so ``rng``
+    is unused: the result is the study's. Used by the study's pruning + quantization, where
+    most weights are pruned zeros and this k-means, unlike Lloyd to convergence, leaves
+    several centroids on or near 0 (with other random states, a few more or fewer).
+    """
+    from sklearn.cluster import MiniBatchKMeans
+    values = as_weights(values)
+    kmeans = MiniBatchKMeans(n_clusters=k, batch_size=100_000, init_size=3 * k, n_init=3,
+                             random_state=STUDY_RANDOM_STATE)
+    kmeans.fit(values.reshape(-1, 1))
+    centroids = np.unique(kmeans.cluster_centers_.astype(np.float32).ravel())
+    return Quantization(centroids, assign(values, midpoints(centroids)), {"kmeans": "minibatch"})

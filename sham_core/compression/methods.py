@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .ecsq import DEFAULT_LAMBDAS, ecsq_quantize
-from .kmeans import cws_quantize
+from .kmeans import cws_quantize, cws_study_quantize
 from .pws import pws_quantize
 from .uniform import uq_quantize
 
 
 def _cws(values, params, rng):
     return cws_quantize(values, params["k"], rng)
+
+
+def _cws_study(values, params, rng):
+    return cws_study_quantize(values, params["k"], rng)
 
 
 def _pws(values, params, rng):
@@ -37,6 +41,7 @@ class Method:
     params: tuple
     prune: bool = False
     quantize: Callable | None = None   # (values, params, rng) -> Quantization
+    study_quantize: Callable | None = None  # the study's quantizer, where ours differs (prune_quantize="study")
     factorize: bool = False
     optional: tuple = ()
     kinds: tuple = ("dense", "conv")
@@ -48,7 +53,7 @@ METHODS = {m.name: m for m in (
     Method("pws", ("k",), quantize=_pws),
     Method("uq", ("k",), quantize=_uq),
     Method("ecsq", ("k",), quantize=_ecsq, optional=("lambdas",)),
-    Method("pr_cws", ("p", "k"), prune=True, quantize=_cws),
+    Method("pr_cws", ("p", "k"), prune=True, quantize=_cws, study_quantize=_cws_study),
     Method("pr_pws", ("p", "k"), prune=True, quantize=_pws),
     Method("pr_uq", ("p", "k"), prune=True, quantize=_uq),
     Method("pr_ecsq", ("p", "k"), prune=True, quantize=_ecsq, optional=("lambdas",)),
@@ -79,6 +84,19 @@ def check_params(method, params):
             raise ValueError(f"{key} must be a number, got {value!r}")
         checked[key] = _CHECKS[key](value)
     return checked
+
+
+PRUNE_QUANTIZE = ("survivors", "study")
+
+
+def check_prune_quantize(method, mode):
+    """``mode`` checked for ``method``: "survivors" or "study", and "study" only for a pr_X method."""
+    if not isinstance(mode, str) or mode not in PRUNE_QUANTIZE:
+        raise ValueError(f"prune_quantize must be one of {', '.join(PRUNE_QUANTIZE)}, got {mode!r}")
+    if mode == "study" and not (method.prune and method.quantize):
+        raise ValueError(f"prune_quantize='study' applies to pruning + quantization (pr_cws, pr_pws, pr_uq, "
+                         f"pr_ecsq), not to {method.name!r}; drop it or pick a pr_X method")
+    return mode
 
 
 def _int_at_least_one(name):
