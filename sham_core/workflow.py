@@ -6,7 +6,7 @@ for "both" runs, whose method is ``conv_method+dense_method``). Rules look runs 
 path, so no value is ever parsed back from a file name. A grid entry's ``seeds`` (else the
 config's top-level ``seeds``) repeat its compression and retraining once per seed. A pr_X
 entry's ``prune_quantize: study`` adds ``pq~study`` to the path (survivors, the default, adds
-nothing), so both modes of one point can run side by side.
+nothing); ``prune_quantize: [survivors, study]`` runs both modes of each point side by side.
 """
 import itertools
 from dataclasses import dataclass, field
@@ -160,20 +160,20 @@ def _points(method, grid, layers):
             points.append(check_params(METHODS[method], params))
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
-    study = _checked_mode(where, method, grid) == "study"
-    return [canonical(_restore_ints(dict(point, prune_quantize="study") if study else point)) for point in points]
+    return [canonical(_restore_ints(dict(point, prune_quantize="study") if mode == "study" else point))
+            for mode in _checked_modes(where, method, grid) for point in points]
 
 
-def _checked_mode(where, method, grid):
-    """The entry's prune_quantize (default survivors); only pr_X entries may set it."""
+def _checked_modes(where, method, grid):
+    """The entry's prune_quantize modes (one, or a list to run both; default survivors); only pr_X may set them."""
     if "prune_quantize" not in grid:
-        return "survivors"
+        return ["survivors"]
     meth = METHODS[method]
     if not (meth.prune and meth.quantize):
         raise ValueError(f"{where}: prune_quantize applies to pr_cws, pr_pws, pr_uq and pr_ecsq only, "
                          f"not to {method}; remove it from this entry")
     try:
-        return check_prune_quantize(meth, grid["prune_quantize"])
+        return list(dict.fromkeys(check_prune_quantize(meth, mode) for mode in _as_list(grid["prune_quantize"])))
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
 

@@ -137,3 +137,15 @@ def test_both_takes_a_mode_per_kind(cnn):
 def test_bad_prune_quantize_is_refused_naming_what_to_change(cnn, method, layers, params, mode, message):
     with pytest.raises(ValueError, match=message):
         compress(cnn, method, layers, params, prune_quantize=mode)
+
+
+def test_the_study_benchmark_gives_the_oracle_counts_on_the_oracle_matrix(oracle):
+    from sham_core.bench_study import kmeans_rows, laplace_matrix, values_rows
+    counts, matrices = oracle
+    np.testing.assert_array_equal(laplace_matrix(0), matrices["W_laplace"])
+    rows = {row["method"]: row for row in values_rows([0], [90], [8])}
+    expected = counts["nonzero_values_after_prune_quantize_study_code"]
+    assert {method: rows[method]["study_mean"] for method in PR_X} == {m: expected[f"{m} k=8"] for m in PR_X}
+    assert rows["pr_cws"]["survivors_mean"] == 8
+    ratio, = kmeans_rows([0], [32])
+    assert 0 < ratio["error_ratio_max"] < 1, "Lloyd to convergence beats the study's MiniBatchKMeans"

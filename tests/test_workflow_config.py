@@ -71,6 +71,13 @@ def test_prune_quantize_only_on_pr_x_entries_and_only_known_modes(entry, message
         expand_grid(config)
 
 
+def test_a_list_of_modes_runs_each_point_in_both_on_one_baseline():
+    runs = expand_grid(load("prune_quantize.yaml"))
+    paths = {run.path for run in runs}
+    assert {"vgg_mini-digits/dense/pr_uq/p~90/k~8/seed~1", "vgg_mini-digits/dense/pr_uq/p~90/k~8/pq~study/seed~1"} <= paths
+    assert len(runs) == 8 * 2 * 3 and {run.experiment for run in runs} == {"vgg_mini-digits"}
+
+
 def test_schema_refuses_an_unknown_prune_quantize_mode():
     config = load("config.yaml")
     config["grid"]["dense"]["pr_uq"]["prune_quantize"] = "zeros"
