@@ -12,6 +12,7 @@ for several inputs); predict's inputs are one .npy array, or an .npz of x_0, x_1
 import argparse
 import os
 import sys
+import zipfile
 
 import numpy as np
 
@@ -34,6 +35,19 @@ def main(argv=None):
         parser.error(str(error))
 
 
+def at_least(low):
+    """An argparse type: an integer no smaller than ``low``, else a usage error saying so."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, not {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}")
+        return value
+    return parse
+
+
 def build_parser():
     """The argument parser with its compress and predict commands."""
     parser = argparse.ArgumentParser(prog="python -m sham_core", description=__doc__,
@@ -43,8 +57,8 @@ def build_parser():
     compress.add_argument("model", help="a trained .keras (or .h5) model")
     compress.add_argument("--layers", choices=("dense", "conv", "both"), default="dense")
     compress.add_argument("--data", help="npz with the train and test splits (for metrics and retraining)")
-    compress.add_argument("--epochs", type=int, default=0, help="retraining epochs (default: 0; needs --data)")
-    compress.add_argument("--batch-size", type=int, default=128)
+    compress.add_argument("--epochs", type=at_least(0), default=0, help="retraining epochs (default: 0; needs --data)")
+    compress.add_argument("--batch-size", type=at_least(1), default=128)
     compress.add_argument("--seed", type=int, default=1)
     compress.add_argument("-o", "--output", required=True, help="the model file to write (e.g. model.sham)")
     for prefix in ("", *(f"{side}-" for side in SIDES)):
@@ -58,7 +72,9 @@ def build_parser():
     predict.add_argument("model", help="a model file written by compress")
     predict.add_argument("inputs", help=".npy with the inputs, or .npz with x_0, x_1, ... for several inputs")
     predict.add_argument("-o", "--output", help=".npy to write the predictions to (default: print them)")
-    predict.add_argument("--batch-size", type=int, default=256)
+    predict.add_argument("--batch-size", type=at_least(1), default=256)
+    predict.add_argument("--allow-nan", action="store_true",
+                         help="predict even on NaN or infinite inputs (with a warning); their rows may come out NaN")
     predict.set_defaults(run=run_predict, files=("model", "inputs"))
     return parser
 
@@ -84,8 +100,8 @@ def run_compress(parser, args):
           f"uncompressed + {sizes['architecture']:,} architecture + {sizes['manifest']:,} manifest + "
           f"{sizes['framing']:,} framing ({sizes['file_psi']:.4f} of the float32 network)")
     if res.metric:
-        print(f"{res.metric}: {res.before:.4f} before, {res.after_compress:.4f} after compression, "
-              f"{res.after_retrain:.4f} after retraining")
+        retrained = f", {res.after_retrain:.4f} after retraining" if res.history.get("train") else ""
+        print(f"{res.metric}: {res.before:.4f} before, {res.after_compress:.4f} after compression{retrained}")
 
 
 def request(parser, args):
@@ -121,7 +137,8 @@ def _param_flags():
 def run_predict(parser, args):
     """Load the model file, predict on the inputs, and save or print the predictions."""
     from .artifact import load
-    predictions = load(args.model).predict(read_inputs(args.inputs), batch_size=args.batch_size)
+    inputs = checked_inputs(read_inputs(args.inputs), args.inputs, args.allow_nan)
+    predictions = load(args.model).predict(inputs, batch_size=args.batch_size)
     if args.output:
         np.save(args.output, predictions)
         print(f"predictions of shape {predictions.shape} written to {args.output}")
@@ -131,7 +148,11 @@ def run_predict(parser, args):
 
 def read_inputs(path):
     """One array from a .npy, or the list x_0, x_1, ... (or the only array) from an .npz."""
-    data = np.load(path)
+    try:
+        data = np.load(path)
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile):
+        raise ValueError(f"{path} is not a numpy .npy or .npz file of numbers; write the inputs with numpy.save "
+                         "(one array, .npy) or numpy.savez (x_0, x_1, ..., .npz)") from None
     if isinstance(data, np.ndarray):
         return data
     with data:
@@ -143,6 +164,28 @@ def read_inputs(path):
         if not inputs:
             raise ValueError(f"{path} holds {', '.join(data.files)}; expected one array or x_0, x_1, ...")
         return inputs
+
+
+def checked_inputs(inputs, path, allow_nan):
+    """``inputs`` if each array has a row and only finite numbers (or a warning with allow_nan); else ValueError.
+
+    Before predicting, because Keras' own messages for these name neither the file nor the fix.
+    """
+    several = isinstance(inputs, list)
+    for i, array in enumerate(inputs if several else [inputs]):
+        where = f" in x_{i}" if several else ""
+        if array.ndim == 0 or len(array) == 0:
+            raise ValueError(f"{path} holds no inputs (shape {array.shape}{where}); give at least one row")
+        if not np.issubdtype(array.dtype, np.inexact):
+            continue
+        bad = array.size - np.count_nonzero(np.isfinite(array))
+        if bad:
+            label = f"x_{i}" if several else "the inputs"
+            found = f"{path}: {bad} NaN or infinite value{'s' if bad > 1 else ''} in {label}"
+            if not allow_nan:
+                raise ValueError(f"{found}; clean them, or pass --allow-nan to predict anyway")
+            print(f"warning: {found}; predicting anyway (--allow-nan): their rows may come out NaN", file=sys.stderr)
+    return inputs
 
 
 if __name__ == "__main__":

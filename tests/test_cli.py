@@ -74,10 +74,17 @@ def test_predict_reads_several_inputs_from_an_npz(tmp_path, capsys):
     (["--method", "uq", "--k", "4", "--epochs", "2"], "--epochs needs --data"),
     (["--method", "uq", "--k", "4", "--data", "nowhere.npz"], "no such file: nowhere.npz"),
     (["--method", "uq", "--k", "99999"], "k=99999 exceeds"),
+    (["--method", "uq", "--k", "4", "--batch-size", "0"], "argument --batch-size: must be 1 or more, not 0"),
 ])
 def test_compress_usage_errors(files, tmp_path, capsys, args, message):
     argv = ["compress", str(files / "model.keras"), *args, "-o", str(tmp_path / "m.sham")]
     assert message in usage_error(argv, capsys)
+
+
+def test_compress_refuses_negative_epochs(files, tmp_path, capsys):
+    argv = ["compress", str(files / "model.keras"), "--method", "uq", "--k", "4", "--data", str(files / "data.npz"),
+            "--epochs", "-1", "-o", str(tmp_path / "m.sham")]
+    assert "argument --epochs: must be 0 or more, not -1" in usage_error(argv, capsys)
 
 
 def test_an_unknown_method_lists_the_valid_ones(files, tmp_path, capsys):
@@ -99,3 +106,56 @@ def test_predict_usage_errors(files, tmp_path, capsys):
 def test_python_dash_m_runs_the_cli():
     done = subprocess.run([sys.executable, "-m", "sham_core", "compress", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--dense-method" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def model_file(files):
+    """A model file compressed from the tiny CNN."""
+    out = files / "uq.sham"
+    main(["compress", str(files / "model.keras"), "--method", "uq", "--k", "4", "-o", str(out)])
+    return out
+
+
+def test_compress_without_retraining_does_not_claim_any(files, tmp_path, capsys):
+    main(["compress", str(files / "model.keras"), "--method", "uq", "--k", "4", "--data", str(files / "data.npz"),
+          "-o", str(tmp_path / "m.sham")])
+    printed = capsys.readouterr().out
+    assert "after compression" in printed and "retraining" not in printed
+
+
+def inputs_file(folder, name, content):
+    """``content`` (an array, or text) saved as ``folder / name``."""
+    path = folder / name
+    if isinstance(content, str):
+        path.write_text(content)
+    else:
+        np.save(path, content)
+    return str(path)
+
+
+@pytest.mark.parametrize("name, content, options, message", [
+    ("empty.npy", np.zeros((0, 8, 8, 1), np.float32), [], "empty.npy holds no inputs (shape (0, 8, 8, 1))"),
+    ("ok.npy", np.zeros((2, 8, 8, 1), np.float32), ["--batch-size", "0"],
+     "argument --batch-size: must be 1 or more, not 0"),
+    ("ok.npy", np.zeros((2, 8, 8, 1), np.float32), ["--batch-size", "-3"],
+     "argument --batch-size: must be 1 or more, not -3"),
+    ("text.npy", "0.5 0.25\n1 2\n", [],
+     "text.npy is not a numpy .npy or .npz file of numbers; write the inputs with numpy.save"),
+    ("nan.npy", np.full((2, 8, 8, 1), np.nan, np.float32), [],
+     "nan.npy: 128 NaN or infinite values in the inputs; clean them, or pass --allow-nan"),
+])
+def test_predict_refuses_bad_inputs_naming_the_file_or_option(model_file, tmp_path, capsys, name, content, options,
+                                                              message):
+    err = usage_error(["predict", str(model_file), inputs_file(tmp_path, name, content), *options], capsys)
+    assert message in err.splitlines()[-1]
+
+
+def test_predict_with_allow_nan_warns_and_predicts(model_file, tmp_path, capsys):
+    x = np.zeros((3, 8, 8, 1), np.float32)
+    x[1, 0, 0, 0] = np.nan
+    main(["predict", str(model_file), inputs_file(tmp_path, "nan.npy", x), "--allow-nan",
+          "-o", str(tmp_path / "p.npy")])
+    err = capsys.readouterr().err
+    assert "warning: " in err and "nan.npy: 1 NaN or infinite value in the inputs" in err
+    predictions = np.load(tmp_path / "p.npy")
+    assert predictions.shape == (3, 3) and np.isnan(predictions[1]).all() and np.isfinite(predictions[[0, 2]]).all()
