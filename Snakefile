@@ -3,13 +3,18 @@
 # replaces it instead of being merged into it.
 import os
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
+
+from sham_core.workflow import validate_config
 
 min_version("9.0")
 
 if not workflow.overwrite_configfiles:
     workflow.configfile(os.path.join(workflow.basedir, "config", "config.yaml"))
-validate(config, "config/schema.yaml")
+try:  # the first lines name the bad key and what is allowed there
+    validate_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
+except ValueError as error:
+    raise WorkflowError(str(error))
 
 report: "report/workflow.rst"
 

@@ -8,7 +8,9 @@ config's top-level ``seeds``) repeat its compression and retraining once per see
 entry's ``prune_quantize: study`` adds ``pq~study`` to the path (survivors, the default, adds
 nothing); ``prune_quantize: [survivors, study]`` runs both modes of each point side by side.
 """
+import difflib
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from .compression.methods import METHODS, check_params, check_prune_quantize
@@ -220,3 +222,64 @@ def experiment_config(config, name):
 def extra_baseline_seeds(experiment, seed):
     """The seeds an experiment's baseline is trained with beside the main baseline's ``seed`` (baseline_seeds)."""
     return [extra for extra in experiment.get("baseline_seeds", []) if extra != seed]
+
+
+def validate_config(config, schema):
+    """Check ``config`` against the JSON schema file ``schema`` (absolute path) and fill in its defaults.
+
+    A ValueError says what is wrong first (``schema_error_message``): a bare jsonschema error
+    puts the key last, after a dump of the schema that can run to 55 lines.
+    """
+    import jsonschema
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+    try:
+        validate(config, schema)
+    except WorkflowError as error:
+        cause = error.__cause__ or error.__context__
+        if not isinstance(cause, jsonschema.ValidationError):
+            raise
+        raise ValueError(schema_error_message(cause)) from None
+
+
+def schema_error_message(error):
+    """The key path and what is allowed there on the first line(s), then the schema rule that failed."""
+    where = _key_path(error.absolute_path)
+    details = "the schema's rule " + "/".join(str(part) for part in error.schema_path) + " failed"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        patterns = list(error.schema.get("patternProperties", {}))
+        unknown = [key for key in error.instance
+                   if key not in allowed and not any(re.search(pattern, key) for pattern in patterns)]
+        lines = [f"config error at {_key_path([*error.absolute_path, key])}: unknown key"
+                 f"{_did_you_mean(key, allowed)}" for key in unknown]
+        lines.append(f"allowed keys at {where}: {', '.join(allowed)}"
+                     + "".join(f", or keys matching {pattern}" for pattern in patterns))
+        return "\n".join([*lines, f"details: {error.message}; {details}"])
+    message = error.message if len(error.message) <= 300 else error.message[:300] + " ..."
+    if error.validator in ("oneOf", "anyOf"):
+        message += "; allowed: " + " or ".join(_describe(option) for option in error.validator_value)
+    return f"config error at {where}: {message}\ndetails: {details}"
+
+
+def _key_path(parts):
+    """``experiments[0].retrain.epochs`` for the parts ("experiments", 0, "retrain", "epochs")."""
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts).lstrip(".")
+    return path or "the top level"
+
+
+def _describe(schema):
+    """A schema in a few words: "number", "array of number", "one of 'a', 'b'", "integer >= 1"."""
+    if "enum" in schema:
+        return "one of " + ", ".join(map(repr, schema["enum"]))
+    text = str(schema.get("type", "a value as the schema describes"))
+    if "items" in schema:
+        text += f" of {_describe(schema['items'])}"
+    bounds = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+    return text + "".join(f" {sign} {schema[key]}" for key, sign in bounds.items() if key in schema)
+
+
+def _did_you_mean(key, allowed):
+    """The hint " (did you mean 'retrain'?)" for a near miss among ``allowed``; else empty."""
+    close = difflib.get_close_matches(str(key), allowed, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
