@@ -60,6 +60,9 @@ def build_parser():
     compress.add_argument("--epochs", type=at_least(0), default=0, help="retraining epochs (default: 0; needs --data)")
     compress.add_argument("--batch-size", type=at_least(1), default=128)
     compress.add_argument("--seed", type=int, default=1)
+    compress.add_argument("--prune-quantize", choices=("survivors", "study"), default="survivors",
+                          help="pr_X methods: quantize the survivors of pruning (default), or the whole pruned "
+                               "matrix then mask, as the study's code does")
     compress.add_argument("-o", "--output", required=True, help="the model file to write (e.g. model.sham)")
     for prefix in ("", *(f"{side}-" for side in SIDES)):
         compress.add_argument(f"--{prefix}method", choices=list(METHODS), metavar="METHOD",
@@ -92,9 +95,10 @@ def run_compress(parser, args):
     model = keras.saving.load_model(args.model)
     train, test = (load_split(args.data, "train"), load_split(args.data, "test")) if args.data else (None, None)
     res = compress(model, method, args.layers, params, train=train, test=test, epochs=args.epochs,
-                   batch_size=args.batch_size, seed=args.seed)
+                   batch_size=args.batch_size, seed=args.seed, prune_quantize=prune_quantize_arg(args, method))
     sizes = save(res, args.output, params=params,
-                 info={"model_file": args.model, "data": args.data, "epochs": args.epochs, "seed": args.seed})
+                 info={"model_file": args.model, "data": args.data, "epochs": args.epochs, "seed": args.seed,
+                       "prune_quantize": args.prune_quantize})
     print(f"{method} on {args.layers} layers: psi {sizes['psi']:.4f}")
     print(f"{args.output}: {sizes['file']:,} bytes = {sizes['compressed']:,} compressed + {sizes['uncompressed']:,} "
           f"uncompressed + {sizes['architecture']:,} architecture + {sizes['manifest']:,} manifest + "
@@ -102,6 +106,15 @@ def run_compress(parser, args):
     if res.metric:
         retrained = f", {res.after_retrain:.4f} after retraining" if res.history.get("train") else ""
         print(f"{res.metric}: {res.before:.4f} before, {res.after_compress:.4f} after compression{retrained}")
+
+
+def prune_quantize_arg(args, method):
+    """--prune-quantize as compress() takes it: with --layers both, for the pr_X side(s) only."""
+    if args.layers != "both" or args.prune_quantize == "survivors":
+        return args.prune_quantize
+    sides = {side: args.prune_quantize for side, name in method.items()
+             if METHODS[name].prune and METHODS[name].quantize}
+    return sides or args.prune_quantize
 
 
 def request(parser, args):

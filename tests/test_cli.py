@@ -57,6 +57,18 @@ def test_compress_both_with_a_method_per_side(files, tmp_path, capsys):
     assert "cws" in capsys.readouterr().out
 
 
+def test_compress_in_the_study_mode_records_it(files, tmp_path, capsys):
+    out = tmp_path / "study.sham"
+    main(["compress", str(files / "model.keras"), "--layers", "both", "--conv-method", "cws", "--dense-method",
+          "pr_uq", "--k", "8", "--dense-p", "80", "--prune-quantize", "study", "-o", str(out)])
+    manifest = load(out).manifest
+    assert manifest["info"]["prune_quantize"] == "study"
+    message = usage_error(["compress", str(files / "model.keras"), "--method", "cws", "--k", "4",
+                           "--prune-quantize", "study", "-o", str(tmp_path / "x.sham")], capsys)
+    assert "prune_quantize='study' applies to pruning + quantization" in message and "not to 'cws'" in message
+    assert not (tmp_path / "x.sham").exists()
+
+
 def test_predict_reads_several_inputs_from_an_npz(tmp_path, capsys):
     x, y = regression_data()
     res = compress(two_input_regressor(), "pr_uq", "dense", {"p": 50, "k": 4}, seed=1)
