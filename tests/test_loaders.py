@@ -159,6 +159,39 @@ def test_prepare_needs_raw_dir_for_downloaded_sources(tmp_path):
         prepare("davis", {"source": "davis"}, tmp_path, seed=0)
 
 
+def npz_arrays(**changes):
+    """A valid small npz dataset's arrays (3 classes), with some replaced."""
+    arrays = {"x_train": RNG.random((8, 3)), "y_train": np.arange(8) % 3,
+              "x_test": RNG.random((4, 3)), "y_test": np.arange(4) % 3}
+    return {**arrays, **changes}
+
+
+def with_nan(array, row):
+    array = array.astype(np.float64)
+    array[row] = np.nan
+    return array
+
+
+@pytest.mark.parametrize("changes,task,message", [
+    ({"x_train": with_nan(RNG.random((8, 3)), 2)}, "classification",
+     r"dataset mine \(.*mine\.npz\): x_train holds 3 NaN and 0 infinite value\(s\), the first in row 2"),
+    ({"y_test": np.array([1.0, np.inf, 2.0, 3.0])}, "regression",
+     r"mine\.npz\): y_test holds 0 NaN and 1 infinite value\(s\), the first in row 1"),
+    ({"y_train": with_nan(np.arange(8.0), 5)}, "regression", r"mine\.npz\): y_train holds 1 NaN"),
+    ({"y_train": np.arange(7) % 3}, "classification", r"mine\.npz\): x_train has 8 rows but y_train has 7"),
+    ({"y_train": np.arange(8) - 1}, "classification", r"mine\.npz\): classification labels y_train include -1"),
+    ({"y_test": np.array([0.5, 1.0, 2.0, 0.0])}, "classification",
+     r"y_test are float64, not class indices; values such as 0.5 are not whole numbers"),
+    ({"y_test": np.array([0.0, 1.0, 2.0, 0.0])}, "classification", r"y_test are float64.*store them as integers"),
+    ({"x_test": np.array(list("abcd"))}, "regression", r"mine\.npz\): x_test holds <U1 values, not numbers"),
+])
+def test_prepare_refuses_bad_npz_arrays_naming_the_file_and_the_array(tmp_path, changes, task, message):
+    np.savez(tmp_path / "mine.npz", **npz_arrays(**changes))
+    with pytest.raises(ValueError, match=message):
+        prepare("mine", {"source": "npz", "path": str(tmp_path / "mine.npz"), "task": task}, tmp_path / "out", seed=0)
+    assert not (tmp_path / "out" / "data.npz").exists()
+
+
 def test_subset_is_seeded_and_keeps_every_input(toy_deepdta, tmp_path):
     config = {"source": "davis", "subset": {"train": 3, "test": 1}}
     meta = prepare("toy", config, tmp_path / "a", seed=3, raw_dir=toy_deepdta[0])

@@ -71,7 +71,7 @@ def prepare(name, config, out_dir, seed, raw_dir=None):
     if source not in SOURCES:
         raise ValueError(f"datasets.{name}.source: unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     train, test, task = SOURCES[source](config, seed, raw_dir)
-    _check(name, train, test, task)
+    _check(f"dataset {name} ({config.get('path') if source == 'npz' else 'source ' + source})", train, test, task)
     # Classes are counted before any subset, so that a smoke run's model keeps the full output layer.
     classes = int(max(train[1].max(), test[1].max()) + 1) if task == "classification" else None
     train, test = _subset(name, config.get("subset"), train, test, seed)
@@ -106,13 +106,48 @@ def _inputs(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _check(name, train, test, task):
-    """Refuse splits whose inputs and targets disagree, or labels that are not class indices."""
+def _check(where, train, test, task):
+    """Refuse splits with NaN, Inf or non-numbers, inputs and targets of different lengths, or labels outside the task.
+
+    where: the dataset and its file, e.g. "dataset mine (data/mine.npz)", heading every message.
+    """
     if task not in TASKS:
-        raise ValueError(f"datasets.{name}.task must be one of {', '.join(TASKS)}, got {task!r}")
+        raise ValueError(f"{where}: task must be one of {', '.join(TASKS)}, got {task!r}")
     for split, (x, y) in (("train", train), ("test", test)):
-        if any(len(part) != len(y) for part in _inputs(x)):
-            raise ValueError(f"dataset {name}: x_{split} and y_{split} have different lengths")
-        if task == "classification" and (y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or y.min() < 0):
-            raise ValueError(f"dataset {name}: classification labels y_{split} must be a 1-D array "
-                             f"of class indices (integers >= 0)")
+        parts = _inputs(x)
+        names = [f"x_{split}_{i}" for i in range(len(parts))] if isinstance(x, (list, tuple)) else [f"x_{split}"]
+        for array_name, array in [*zip(names, parts), (f"y_{split}", y)]:
+            _check_values(where, array_name, np.asarray(array))
+        for array_name, part in zip(names, parts):
+            if len(part) != len(y):
+                raise ValueError(f"{where}: {array_name} has {len(part)} rows but y_{split} has {len(y)}; "
+                                 f"give one target per input row")
+        if task == "classification":
+            _check_labels(where, f"y_{split}", np.asarray(y))
+
+
+def _check_values(where, array_name, array):
+    """Refuse an array of non-numbers, or one holding NaN or Inf (named, with the first row that does)."""
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise ValueError(f"{where}: {array_name} holds {array.dtype} values, not numbers; store it as a numeric array")
+    if array.size and not np.isfinite(array).all():
+        bad = ~np.isfinite(array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1))
+        nans = int(np.isnan(array).sum())
+        raise ValueError(f"{where}: {array_name} holds {nans} NaN and {int(bad.sum()) - nans} infinite value(s), "
+                         f"the first in row {int(np.argmax(bad.any(axis=1)))}; remove or impute those rows")
+
+
+def _check_labels(where, array_name, y):
+    """Refuse classification labels that are not a 1-D array of class indices 0, 1, ..."""
+    if y.ndim != 1:
+        raise ValueError(f"{where}: classification labels {array_name} must be a 1-D array of class indices, "
+                         f"got shape {y.shape}" + ("; one-hot labels: store y.argmax(axis=1)" if y.ndim == 2 else ""))
+    if not np.issubdtype(y.dtype, np.integer):
+        values = y.astype(np.float64)
+        fractional = values[values != np.round(values)]
+        raise ValueError(f"{where}: classification labels {array_name} are {y.dtype}, not class indices; "
+                         + (f"values such as {fractional[0]} are not whole numbers: for continuous targets set "
+                            f"task: regression" if fractional.size else "store them as integers (y.astype(int))"))
+    if y.size and y.min() < 0:
+        raise ValueError(f"{where}: classification labels {array_name} include {y.min()}; class indices are "
+                         f"0, 1, ... (renumber the classes from 0)")
