@@ -1,8 +1,9 @@
-"""`python -m sham_core.bench study`: our quantizers beside the study's on seeded matrices.
+"""`python -m sham_core.bench study`: our quantizers and byte counts beside the study's on seeded matrices.
 
-Two tables. The values each pr_X method really keeps in the study's mode (the whole pruned
-matrix quantized, then masked) and in ours (the survivors quantized), at equal k. And the
-squared error of our CWS k-means (Lloyd to convergence) against the study's MiniBatchKMeans.
+Three tables. The values each pr_X method really keeps in the study's mode (the whole pruned
+matrix quantized, then masked) and in ours (the survivors quantized), at equal k. The squared
+error of our CWS k-means (Lloyd to convergence) against the study's MiniBatchKMeans. And our
+exact HAM and sHAM bytes over the study's estimate of them (``study_bytes``).
 The matrices follow the study oracle's recipe: Laplace(0, 0.05) weights, 512 x 256.
 """
 import numpy as np
@@ -12,6 +13,7 @@ from .atomic import write_csv
 from .compression.group import compress_group
 from .compression.kmeans import cws_quantize, cws_study_quantize
 from .compression.methods import METHODS
+from .formats import FORMATS, study_bytes
 
 PR_X = ("pr_cws", "pr_pws", "pr_uq", "pr_ecsq")
 SHAPE = (512, 256)
@@ -62,13 +64,39 @@ def kmeans_rows(seeds, ks):
     return rows
 
 
-def markdown(values, kmeans):
-    """Both tables as markdown."""
+def bytes_rows(seeds, shape=SHAPE):
+    """Per matrix kind and format: our exact bytes over the study's estimate, min and max over ``seeds``."""
+    kinds = {"pruned p=90, unquantized": lambda w: _pruned(w, "pr_uq", None),
+             "pr_cws p=90 k=32, study mode": lambda w: _pruned(w, "pr_cws", 32),
+             "pr_cws p=90 k=32, study mode, first 256 rows": lambda w: _pruned(w, "pr_cws", 32)[:256]}
+    rows = []
+    for kind, make in kinds.items():
+        matrices = [make(laplace_matrix(s)) for s in seeds]
+        for fmt in ("ham", "sham"):
+            ratios = [FORMATS[fmt].from_dense(m).nbytes / study_bytes([m], fmt) for m in matrices]
+            rows.append({"matrix": kind, "format": fmt, "ratio_min": min(ratios), "ratio_max": max(ratios)})
+    return rows
+
+
+def _pruned(kernel, method, k):
+    """``kernel`` pruned at p = 90, then quantized by pr_X in study mode when ``k`` is given."""
+    if k is None:
+        layer, = compress_group(METHODS["pr"], {"p": 90}, [("w", "dense", kernel)], np.random.default_rng(0))
+    else:
+        layer, = compress_group(METHODS[method], {"p": 90, "k": k}, [("w", "dense", kernel)],
+                                np.random.default_rng(0), "study")
+    return layer.kernel
+
+
+def markdown(values, kmeans, sizes):
+    """The three tables as markdown."""
     lines = ["| method | p | k | values kept, study mode | values kept, survivors mode |", "|---|---|---|---|---|"]
     lines += [f"| {r['method']} | {r['p']} | {r['k']} | {_spread(r, 'study')} | {_spread(r, 'survivors')} |"
               for r in values]
     lines += ["", "| k | our CWS error / study k-means error |", "|---|---|"]
     lines += [f"| {r['k']} | {r['error_ratio_min']:.2f}-{r['error_ratio_max']:.2f} |" for r in kmeans]
+    lines += ["", "| matrix | format | our exact bytes / the study's estimate |", "|---|---|---|"]
+    lines += [f"| {r['matrix']} | {r['format']} | {r['ratio_min']:.3f}-{r['ratio_max']:.3f} |" for r in sizes]
     return "\n".join(lines)
 
 
@@ -81,9 +109,11 @@ def run_study(args):
     """Compute both tables, print them as markdown and write them as CSV."""
     values = values_rows(range(args.seeds), args.p, args.k)
     kmeans = kmeans_rows(range(args.seeds), args.k)
+    sizes = bytes_rows(range(args.seeds))
     write_csv(pd.DataFrame(values), args.out)
     write_csv(pd.DataFrame(kmeans), args.out.replace(".csv", "_kmeans.csv"))
-    print(markdown(values, kmeans))
+    write_csv(pd.DataFrame(sizes), args.out.replace(".csv", "_bytes.csv"))
+    print(markdown(values, kmeans, sizes))
 
 
 def add_parser(commands, comma_list, int_at_least):
@@ -96,5 +126,5 @@ def add_parser(commands, comma_list, int_at_least):
     parser.add_argument("--seeds", type=int_at_least(1, "seeds"), default=5,
                         help="seeded matrices, 0 to n - 1 (default: %(default)s)")
     parser.add_argument("--out", default="results/bench/study_values.csv",
-                        help="CSV to write; the k-means table goes beside it (default: %(default)s)")
+                        help="CSV to write; the k-means and bytes tables go beside it (default: %(default)s)")
     parser.set_defaults(run=run_study)

@@ -149,3 +149,11 @@ def test_the_study_benchmark_gives_the_oracle_counts_on_the_oracle_matrix(oracle
     assert rows["pr_cws"]["survivors_mean"] == 8
     ratio, = kmeans_rows([0], [32])
     assert 0 < ratio["error_ratio_max"] < 1, "Lloyd to convergence beats the study's MiniBatchKMeans"
+
+
+def test_exact_bytes_over_the_study_estimate_on_the_oracle_matrices():
+    from sham_core.bench_study import bytes_rows
+    ratios = {(row["matrix"], row["format"]): row["ratio_max"] for row in bytes_rows([0])}
+    assert ratios[("pruned p=90, unquantized", "ham")] < 0.3, "the study pays ~28 B per distinct value"
+    assert 0.98 < ratios[("pr_cws p=90 k=32, study mode", "sham")] <= 1.0
+    assert ratios[("pr_cws p=90 k=32, study mode, first 256 rows", "sham")] < 0.65, "uint8 rows, not 2 B"
