@@ -5,7 +5,7 @@ rule train_baseline:
         model="results/models/{experiment}/baseline.keras",
         metrics="results/models/{experiment}/metrics.json",
     params:
-        experiment=experiment_of("model", "model_file", "train"),
+        experiment=experiment_of("model", "model_file", "train", "higher_is_better"),
         seed=config["seed"],
     resources:
         gpu=gpus,
@@ -26,7 +26,7 @@ rule train_baseline_seed:
         model="results/models/{experiment}/seed~{seed}/baseline.keras",
         metrics="results/models/{experiment}/seed~{seed}/metrics.json",
     params:
-        experiment=experiment_of("model", "model_file", "train"),
+        experiment=experiment_of("model", "model_file", "train", "higher_is_better"),
         seed=lambda wildcards: int(wildcards.seed),
     resources:
         gpu=gpus,

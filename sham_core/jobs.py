@@ -8,8 +8,9 @@ import numpy as np
 
 from .atomic import atomic_path, read_json, write_json
 from .data import load_split, prepare
+from .metrics import higher_is_better
 
-HIGHER_IS_BETTER = {"classification": True, "regression": False}
+OWN_OPTIMIZER_LR_SCALE = 0.1  # a model_file is retrained with its own optimizer at a tenth of its learning rate
 
 
 def download_job(source, dest_dir, mirror, manifest_path):
@@ -29,7 +30,11 @@ def data_job(name, dataset_config, seed, out_dir, raw_dir=None):
 
 
 def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
-    """Train the experiment's baseline (or load its model_file) and save it with its metrics."""
+    """Train the experiment's baseline (or load its model_file) and save it with its metrics.
+
+    The metric's direction comes from its name (or the experiment's higher_is_better:); an unknown
+    metric without one is an error here, before any run compresses the model.
+    """
     import keras
 
     from .models import build_model
@@ -45,40 +50,52 @@ def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
         model = build_model(experiment["model"], meta["input_shapes"], task, meta["classes"])
         compile_for(model, task, settings)
         metrics = train_baseline(model, task, train, test, settings, seed)
+    metrics["higher_is_better"] = higher_is_better(metrics["metric"], experiment.get("higher_is_better"))
     with atomic_path(model_path) as tmp:
         model.save(tmp)
     write_json(dict(metrics, task=task, weights=int(model.count_params())), metrics_path)
 
 
 def compress_job(run, experiment, model_path, data_path, meta_path, out):
-    """Compress and retrain one run (with the run's seed); an invalid parameter point is status "failed"."""
+    """Compress and retrain one run (with the run's seed); an invalid parameter point is status "failed".
+
+    Retraining keeps its best epoch unless retrain: keep_best: false, and records a divergence:
+    ``diverged`` in metrics.json says why when the kept model is a diverged one.
+    """
     import keras
 
     from .artifact import save as save_artifact
     from .compression import compress
+    from .compression.retrain import metric_of
     from .provenance import write_provenance
-    from .training import make_optimizer
-    meta, settings = read_json(meta_path), {"optimizer": "sgd", **experiment["retrain"]}
-    record = run_identity(run, experiment, meta["task"])
+    meta, settings = read_json(meta_path), experiment["retrain"]
     model = keras.saving.load_model(model_path)
+    configured = experiment.get("higher_is_better")
+    record = run_identity(run, experiment, meta["task"], higher_is_better(metric_of(model), configured))
+    optimizer = retrain_optimizer(model, experiment)
     method, params = run.compress_args()
     start = time.perf_counter()
     try:
         res = compress(model, method, run.layers, params, train=load_split(data_path, "train"),
                        test=load_split(data_path, "test"), epochs=settings["epochs"],
                        batch_size=settings["batch_size"], lr_cumulative=settings["lr_cumulative"],
-                       optimizer=make_optimizer(settings),
-                       patience=settings["patience"], seed=run.seed, verbose=2)
+                       optimizer=optimizer, patience=settings["patience"], seed=run.seed, verbose=2,
+                       keep_best=settings.get("keep_best", True), higher_is_better=configured)
     except ValueError as error:
         print(f"run {run.path} failed: {error}")
         write_provenance(out["provenance"], run.seed)
         _write_failed(out, dict(record, status="failed", error=str(error)))
         return
+    history = res.history
     record.update(status="ok", error=None, metric=res.metric, baseline=res.before,
                   after_compress=res.after_compress, after_retrain=res.after_retrain,
-                  history=res.history, epochs=len(res.history["train"]),
-                  seconds=time.perf_counter() - start, layers=[_layer_record(r) for r in res.layers])
-    print(f"{run.path}: {res.metric} {res.before:.4f} -> {res.after_compress:.4f} -> {res.after_retrain:.4f}")
+                  history=history, epochs=len(history["train"]), keep_best=settings.get("keep_best", True),
+                  kept_epoch=history.get("kept_epoch", len(history["train"])),
+                  diverged=history.get("diverged") if history.get("kept_diverged") else None,
+                  optimizer=_describe(optimizer), seconds=time.perf_counter() - start,
+                  layers=[_layer_record(r) for r in res.layers])
+    print(f"{run.path}: {res.metric} {res.before:.4f} -> {res.after_compress:.4f} -> {res.after_retrain:.4f} "
+          f"(epoch {record['kept_epoch']} kept{'; diverged: ' + record['diverged'] if record['diverged'] else ''})")
     with atomic_path(out["model"]) as tmp:
         res.model.save(tmp)
     with atomic_path(out["npz"]) as tmp:
@@ -89,10 +106,27 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     write_json(record, out["metrics"])
 
 
-def run_identity(run, experiment, task):
-    """The fields that name a run in every file it produces."""
+def retrain_optimizer(model, experiment):
+    """The retraining optimizer: retrain's optimizer: (sgd when unset), or for a model_file without one,
+    the optimizer it was compiled with at a tenth of its learning rate."""
+    from .compression.retrain import own_optimizer
+    from .training import make_optimizer
+    settings = experiment["retrain"]
+    if experiment.get("model_file") and "optimizer" not in settings:
+        return own_optimizer(model, OWN_OPTIMIZER_LR_SCALE)
+    return make_optimizer({"optimizer": "sgd", **settings})
+
+
+def _describe(optimizer):
+    """An optimizer's class and learning rate, e.g. "Adam lr 0.0001"."""
+    from .compression.retrain import learning_rate
+    return f"{type(optimizer).__name__} lr {learning_rate(optimizer):g}"
+
+
+def run_identity(run, experiment, task, hib):
+    """The fields that name a run in every file it produces (hib: whether higher is better)."""
     return {"experiment": run.experiment, "model": experiment["model"], "dataset": experiment["dataset"],
-            "task": task, "higher_is_better": HIGHER_IS_BETTER[task], "layers_selection": run.layers,
+            "task": task, "higher_is_better": hib, "layers_selection": run.layers,
             "method": run.method, "params": run.params, "param_path": run.param_path,
             "point": run.point_path, "seed": run.seed, "config": run.config_label}
 

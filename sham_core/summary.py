@@ -12,6 +12,7 @@ import pandas as pd
 
 from .atomic import read_json, write_csv, write_text
 from .formats import FORMATS
+from .metrics import higher_is_better, metric_short_name
 
 KINDS = ("dense", "conv")
 SUMMARY_COLUMNS = (
@@ -19,7 +20,7 @@ SUMMARY_COLUMNS = (
     "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_study",
     "psi_study_estimate", "psi_direct", "psi_baseline", "psi_entropy", *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "values",
     "inference_metric", "inference_equal", "latency_b1_s", "latency_b64_s", "latency_b1_ratio",
-    "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "seconds_compress",
+    "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "kept_epoch", "diverged", "seconds_compress",
     "seconds_encode", "wall_s", "max_rss_mb", "device", "backend", "commit")
 RUN_ID = ("experiment", "layers", "method", "params", "seed")
 MATMUL_COLUMNS = (*RUN_ID, "layer", "format", "b", "zero_fraction", "ratio_numpy", "ratio_scipy", "cpu",
@@ -28,8 +29,8 @@ HISTORY_COLUMNS = (*RUN_ID, "epoch", "train", "test")
 
 
 def metric_label(task, metric):
-    """The metric's name in the tables: the loss of a regression model is its MSE."""
-    return "mse" if task == "regression" and metric in (None, "loss") else metric or "accuracy"
+    """The metric's short name in the tables (accuracy, mse, mae, huber, ...); "loss" where an old record says only that."""
+    return metric_short_name(metric) if metric else "accuracy" if task == "classification" else "mse"
 
 
 def read_benchmark(path):
@@ -54,7 +55,8 @@ def run_row(metrics, encoding, compress_benchmark, encode_benchmark, provenance=
     sign = 1 if metrics["higher_is_better"] else -1
     row.update(baseline=metrics["baseline"], after_compress=metrics["after_compress"],
                after_retrain=metrics["after_retrain"], delta=sign * (metrics["after_retrain"] - metrics["baseline"]),
-               epochs=metrics["epochs"], seconds_compress=metrics["seconds"], seconds_encode=encoding["seconds"],
+               epochs=metrics["epochs"], kept_epoch=metrics.get("kept_epoch"), diverged=metrics.get("diverged") or "",
+               seconds_compress=metrics["seconds"], seconds_encode=encoding["seconds"],
                values=_values(metrics["layers"]))
     row.update(_psi(encoding, [kind for kind in KINDS if kind in encoding["weights"]]))
     row.update(_inference(encoding), **_costs(encoding, metrics.get("artifact")))
@@ -89,7 +91,8 @@ def baseline_row(experiment, metrics, encoding, dataset, model, seed=None):
     """The summary row of an experiment's uncompressed network: psi 1 by definition."""
     row = {"experiment": experiment, "model": model, "dataset": dataset, "task": metrics["task"],
            "metric": metric_label(metrics["task"], metrics["metric"]),
-           "higher_is_better": metrics["task"] == "classification", "layers": "", "method": "baseline",
+           "higher_is_better": metrics.get("higher_is_better", higher_is_better(metrics["metric"] or "accuracy")),
+           "layers": "", "method": "baseline",
            "config": "", "params": "", "seed": seed, "status": "ok", "error": "", "baseline": metrics["test"],
            "after_compress": metrics["test"], "after_retrain": metrics["test"], "delta": 0.0,
            "epochs": metrics["epochs"], "seconds_compress": metrics["seconds"],
@@ -217,12 +220,13 @@ def points(summary):
     """One row per grid point: its seeds' mean, with ``perf_std`` and ``seeds`` (the count).
 
     The baseline's trainings make one row too, and every row carries its experiment's
-    baseline_mean, baseline_std (from two seeds on) and baseline_seeds. Failed seeds are
-    left out of the mean (the failed-runs table lists them); a point whose every seed
-    failed stays as one failed row.
+    baseline_mean, baseline_std (from two seeds on) and baseline_seeds. Failed seeds, and
+    seeds whose kept model diverged, are left out of the mean (the failed-runs table lists
+    them); a point whose every seed failed or diverged stays as one such row.
     """
     key = ["experiment", "layers", "method", "params"]
-    ok, failed = summary[summary.status == "ok"], summary[summary.status != "ok"]
+    usable = (summary.status == "ok") & ~summary["diverged"].map(lambda why: isinstance(why, str) and why != "")
+    ok, failed = summary[usable], summary[~usable]
     numeric = [c for c in SUMMARY_COLUMNS if c not in key and pd.api.types.is_numeric_dtype(summary[c])
                and c not in ("seed", "higher_is_better")]
     grouped = ok.groupby(key, sort=False, dropna=False)

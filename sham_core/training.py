@@ -8,9 +8,9 @@ import time
 import keras
 import numpy as np
 
-from .compression.retrain import evaluate
+from .compression.retrain import compile_settings, compiled_metrics, evaluate
 from .data import hold_out
-from .metrics import concordance_index
+from .metrics import concordance_index, metric_short_name
 
 LOSSES = {"classification": "sparse_categorical_crossentropy", "regression": "mse"}
 METRICS = {"classification": ["accuracy"], "regression": []}
@@ -152,8 +152,20 @@ def flip_and_shift(images, rng, shift=SHIFT):
 
 
 def load_model_file(path, task, settings):
-    """Load your own .keras/.h5 model; compile it for the task if it was saved uncompiled."""
+    """Load your own .keras/.h5 model; compile it for the task if it was saved uncompiled.
+
+    A classification model compiled without an accuracy metric gets one, first: it is what it is scored on.
+    """
     model = keras.saving.load_model(path)
     if not model.compiled:
         compile_for(model, task, settings)
+    elif task == "classification" and not _has_accuracy(model):
+        compiled = compile_settings(model)
+        compiled["metrics"] = ["accuracy", *(compiled.get("metrics") or [])]
+        model.compile(**compiled)
     return model
+
+
+def _has_accuracy(model):
+    """Whether the model's compiled metrics include an accuracy (any kind: accuracy, sparse_categorical_...)."""
+    return any(metric_short_name(name).endswith("accuracy") for name in compiled_metrics(model))

@@ -56,3 +56,25 @@ PARAMS = {
     "pr_cws": {"p": 50, "k": 4}, "pr_pws": {"p": 50, "k": 4}, "pr_uq": {"p": 50, "k": 4},
     "pr_ecsq": {"p": 50, "k": 3}, "slr": {"q": 3, "sr": 0.5, "rr": 0.5},
 }
+
+
+def diabetes_model_file(folder, seed=0):
+    """Your own model and data: sklearn's diabetes (unscaled targets, 25-346) as an npz, and a
+    Dense regressor trained on it with Adam, saved as .keras. Returns (npz path, model path).
+
+    The workflow's old default retraining (SGD, lr 1e-3, momentum 0.9) collapses this model to
+    constant outputs in one epoch.
+    """
+    from sklearn.datasets import load_diabetes
+    x, y = load_diabetes(return_X_y=True)
+    x, y = x.astype(np.float32), y.astype(np.float32)[:, None]
+    order = np.random.default_rng(seed).permutation(len(y))
+    train, test = order[:332], order[332:]
+    np.savez(folder / "diabetes.npz", x_train=x[train], y_train=y[train], x_test=x[test], y_test=y[test])
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(64, activation="relu", name="h1"),
+                              keras.layers.Dense(64, activation="relu", name="h2"), keras.layers.Dense(1, name="out")])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    model.fit(x[train], y[train], epochs=100, batch_size=32, verbose=0)
+    model.save(folder / "diabetes.keras")
+    return folder / "diabetes.npz", folder / "diabetes.keras"

@@ -136,6 +136,20 @@ def test_failed_runs_are_excluded_from_selections_and_listed():
     assert "**pws**" not in text.split("## Failed runs")[0]
 
 
+def test_a_run_whose_kept_model_diverged_is_never_recommended_and_is_listed():
+    K = "deepdta-kiba"
+    collapsed = dict(run(K, "dense", "uq", "16", 0.150, 0.005), diverged="epoch 1: constant outputs")
+    summary = make_summary(run(K, "dense", "slr", "32", 0.160, 0.02), collapsed,
+                           dict(run(K, "dense", "cws", "16", 0.170, 0.01), diverged=""))
+    best = best_table(summary)
+    assert set(best["method"]) == {"slr", "cws"}
+    failed = failed_runs(summary)
+    assert list(failed["method"]) == ["uq"] and failed["error"][0] == "diverged at epoch 1: constant outputs"
+    text = recommendation(summary, best)
+    assert "**uq**" not in text.split("## Failed runs")[0] and "(1 failed or diverged run(s) left out.)" in text
+    assert "| diverged at epoch 1: constant outputs |" in text
+
+
 def test_empty_summary_gives_empty_tables_and_text():
     best = best_table(pd.DataFrame())
     assert best.empty and "matches_baseline" in best.columns

@@ -1,8 +1,9 @@
-"""The concordance index against an O(N^2) brute force, with ties in targets and predictions."""
+"""The concordance index against an O(N^2) brute force, with ties in targets and predictions;
+which way a metric is better, from its name."""
 import numpy as np
 import pytest
 
-from sham_core.metrics import concordance_index
+from sham_core.metrics import concordance_index, higher_is_better, metric_short_name
 
 
 def brute_force_ci(y, p):
@@ -52,3 +53,25 @@ def test_large_input_is_fast():
 def test_errors(y, p, message):
     with pytest.raises(ValueError, match=message):
         concordance_index(y, p)
+
+
+@pytest.mark.parametrize("name,higher", [
+    ("accuracy", True), ("sparse_categorical_accuracy", True), ("auc", True), ("out_accuracy", True),
+    ("ci", True), ("loss", False), ("mse", False), ("mean_squared_error", False), ("MeanAbsoluteError", False),
+    ("huber_loss", False), ("sparse_categorical_crossentropy", False), ("val_loss", False)])
+def test_a_metrics_direction_comes_from_its_name(name, higher):
+    assert higher_is_better(name) is higher
+
+
+def test_an_unknown_metric_needs_the_configured_direction_and_a_known_one_must_agree():
+    with pytest.raises(ValueError, match="'my_score'.*set higher_is_better: true or false"):
+        higher_is_better("my_score")
+    assert higher_is_better("my_score", True) is True and higher_is_better("my_score", False) is False
+    with pytest.raises(ValueError, match="higher_is_better: true contradicts metric 'mse'"):
+        higher_is_better("mse", True)
+    assert higher_is_better("accuracy", True) is True
+
+
+def test_metric_short_names():
+    assert [metric_short_name(n) for n in ("mean_squared_error", "MeanAbsoluteError", "huber_loss", "acc")] == \
+        ["mse", "mae", "huber", "accuracy"]

@@ -28,7 +28,7 @@ def encoding():
 
 
 def test_psi_covers_the_compressed_groups_together():
-    metrics = {**IDENTITY, "status": "ok", "metric": "loss", "baseline": 0.40, "after_compress": 0.6,
+    metrics = {**IDENTITY, "status": "ok", "metric": "mse", "baseline": 0.40, "after_compress": 0.6,
                "after_retrain": 0.45, "epochs": 3, "seconds": 9.0, "history": {"train": [1], "test": [2]},
                "layers": [{"kind": "dense", "values": 8}, {"kind": "conv", "values": 16}]}
     row = run_row(metrics, encoding(), (10.0, 500.0), (3.0, 700.0))
@@ -87,8 +87,24 @@ def test_points_average_the_seeds_and_keep_all_failed_points():
     assert table[table.params == "k~9"].iloc[0].status == "failed"
 
 
-def test_metric_label():
-    assert metric_label("regression", "loss") == "mse" and metric_label("classification", "accuracy") == "accuracy"
+def test_a_diverged_run_says_so_and_its_seed_is_left_out_of_its_point():
+    import pandas as pd
+    from sham_core.summary import SUMMARY_COLUMNS, points
+    metrics = {**IDENTITY, "status": "ok", "metric": "mse", "baseline": 0.40, "after_compress": 0.6,
+               "after_retrain": 9.0, "epochs": 1, "kept_epoch": 1, "diverged": "epoch 1: constant outputs",
+               "seconds": 9.0, "layers": [{"kind": "dense", "values": 8}, {"kind": "conv", "values": 16}]}
+    row = run_row(metrics, encoding(), (10.0, 500.0), (3.0, 700.0))
+    assert row["diverged"] == "epoch 1: constant outputs" and row["kept_epoch"] == 1
+    fine = dict(row, seed=1, after_retrain=0.5, diverged="")
+    table = points(pd.DataFrame([fine, row], columns=SUMMARY_COLUMNS))
+    assert len(table) == 1 and table.iloc[0].after_retrain == 0.5 and table.iloc[0].seeds == 1
+    alone = points(pd.DataFrame([row], columns=SUMMARY_COLUMNS))
+    assert alone.iloc[0].seeds == 0 and alone.iloc[0].diverged == "epoch 1: constant outputs"
+
+
+def test_metric_label_is_the_metric_as_recorded_shortened():
+    assert metric_label("regression", "mae") == "mae" and metric_label("regression", "mean_squared_error") == "mse"
+    assert metric_label("classification", "accuracy") == "accuracy" and metric_label("regression", "huber") == "huber"
 
 
 def test_baseline_seeds_make_rows_and_their_spread_reaches_every_point():

@@ -123,7 +123,7 @@ def test_regression_recipe_stops_early_on_training_data_only(monkeypatch):
     assert len(validation_smiles) == 8 and all(row.tolist() in train[0][0].tolist() for row in validation_smiles)
     stopper, = [c for c in seen["callbacks"] if isinstance(c, keras.callbacks.EarlyStopping)]
     assert stopper.monitor == "val_loss" and stopper.restore_best_weights
-    assert result["metric"] == "loss" and 1 <= result["epochs"] < 40
+    assert result["metric"] == "mse" and 1 <= result["epochs"] < 40
     assert 0 <= result["ci_test"] <= 1
 
 

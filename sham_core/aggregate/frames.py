@@ -53,9 +53,15 @@ def runs(summary):
 
 
 def ok_runs(summary):
-    """The runs with status "ok"."""
+    """The runs that selections may choose: status "ok" and a kept model that did not diverge."""
     df = runs(summary)
-    return df[df["status"] == "ok"]
+    return df[usable(df)]
+
+
+def usable(df):
+    """Rows with status "ok" whose ``diverged`` (why the kept model diverged, if it did) is empty."""
+    diverged = df["diverged"].map(label) if "diverged" in df.columns else pd.Series("", index=df.index)
+    return (df["status"].map(label) == "ok") & (diverged == "")
 
 
 def tidy_best(best):

@@ -2,6 +2,7 @@
 from pandas import isna, notna
 
 from .frames import KEEPS_BASELINE, direct_psi, experiment_info, experiments, layer_order, runs, tidy_best
+from .frames import usable
 from .selection import failed_runs
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi
 
@@ -92,7 +93,7 @@ def _layer_line(best, exp, layers, n_failed, info):
         perf = rows[rows["selection"] == "best_perf"]
         text = _best_perf(perf, info["metric"], info["higher_is_better"])
     if n_failed:
-        text += f" ({n_failed} failed run(s) left out.)"
+        text += f" ({n_failed} failed or diverged run(s) left out.)"
     return f"- **{layers}**: {text}"
 
 
@@ -106,8 +107,7 @@ def _experiment_block(best, all_runs, exp, info):
         return head + "No compression run.\n"
     lines = []
     for layers in sorted(set(mine["layers"]), key=layer_order):
-        status = mine[mine["layers"] == layers]["status"]
-        lines.append(_layer_line(best, exp, layers, int((status != "ok").sum()), info))
+        lines.append(_layer_line(best, exp, layers, int((~usable(mine[mine["layers"] == layers])).sum()), info))
     return head + "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """The study's two per-method selections (best performance, best space), best direct, and the failed runs."""
 import pandas as pd
 
-from .frames import BEST_COLUMNS, FAILED_COLUMNS, direct_psi, keeps_baseline, label, layer_order, ok_runs, runs
+from .frames import BEST_COLUMNS, FAILED_COLUMNS, direct_psi, keeps_baseline, label, layer_order, ok_runs, runs, usable
 
 
 def _perf_order(group):
@@ -58,11 +58,14 @@ def best_table(summary):
 
 
 def failed_runs(summary):
-    """The runs whose status is not "ok", with their error text."""
+    """The runs whose status is not "ok", or whose kept model diverged, with their error text."""
     if summary.empty:
         return pd.DataFrame(columns=FAILED_COLUMNS)
     df = runs(summary)
-    df = df[df["status"] != "ok"]
-    error = df["error"].map(label) if "error" in df.columns else ""
+    df = df[~usable(df)]
+    error = df["error"].map(label) if "error" in df.columns else pd.Series("", index=df.index)
+    if "diverged" in df.columns:
+        diverged = df["diverged"].map(label)
+        error = error.where(diverged == "", "diverged at " + diverged)
     failed = df.assign(error=error)[FAILED_COLUMNS]
     return failed.sort_values(FAILED_COLUMNS[:4], kind="mergesort").reset_index(drop=True)

@@ -70,5 +70,6 @@ def failed_section(failed):
     rows = [[r.experiment, r.layers, r.method, r.params, _last_line(r.error)]
             for r in failed.itertuples()]
     return ("\n## Failed runs\n\n"
-            f"{len(rows)} run(s) failed and are left out of every selection.\n\n"
+            f"{len(rows)} run(s) failed, or kept a diverged model (NaN loss, constant outputs), and are left "
+            f"out of every selection.\n\n"
             + markdown_table(["experiment", "layers", "method", "params", "error"], rows))

@@ -26,7 +26,8 @@ class CompressionResult:
 
 
 def compress(model, method, layers, params, train=None, test=None, epochs=0, batch_size=128,
-             optimizer=None, lr_cumulative=1e-3, patience=0, seed=1, verbose=0):
+             optimizer=None, lr_cumulative=1e-3, patience=0, seed=1, verbose=0, keep_best=True,
+             higher_is_better=None):
     """Compress ``model``'s selected kernels with ``method`` and retrain for ``epochs``.
 
     layers: "dense", "conv", or "both" (then ``method`` and ``params`` are dicts keyed by
@@ -36,6 +37,11 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     patience: epochs without improvement of the loss on a seeded 10 % of ``train`` (never
     ``test``) before stopping, keeping the best epoch; 0 never stops early.
     verbose: Keras' fit verbosity (2: one line per epoch).
+    keep_best: end with the epoch whose metric on a seeded 10 % of ``train`` is best, epoch 0
+    (compressed, not retrained) included, so that retraining never makes the model worse there;
+    False keeps the last epoch. Retraining stops at a divergence (see retrain.fit; the history
+    says which epoch was kept and whether it diverged). higher_is_better: the metric's
+    direction when its name is not a known one (sham_core.metrics).
     Only the selected layers (kernels, biases) are retrained; every other layer is frozen,
     and so are slr factorizations (the study does not retrain them).
     The input model is left untouched.
@@ -55,7 +61,8 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
         trainable = _retrainable(model, records, opt, lr_cumulative)
         retrain.compile_like(trainable, model, opt)
         _, after_compress = retrain.evaluate(trainable, test, batch_size)
-        history = retrain.fit(trainable, train, test, epochs, batch_size, patience, seed, verbose)
+        history = retrain.fit(trainable, train, test, epochs, batch_size, patience, seed, verbose, keep_best,
+                              higher_is_better)
         records = _read_back(trainable, records)
     compressed = _baked(model, records, trainable if retrained else None)
     _, after_retrain = retrain.evaluate(compressed, test, batch_size)
