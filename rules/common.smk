@@ -1,4 +1,5 @@
 # Config checks beyond the schema, and input functions. The logic lives in sham_core.workflow.
+import os
 import re
 
 from sham_core.data.fetch import DATASETS_WITH_DOWNLOADS
@@ -48,6 +49,15 @@ def dataset_inputs(wildcards):
     if dataset["source"] in DATASETS_WITH_DOWNLOADS:
         return {"manifest": f"results/downloads/{dataset['source']}/manifest.json"}
     return {"npz": dataset["path"]} if dataset["source"] == "npz" else {}
+
+
+def model_file(wildcards):
+    """Your own model (model_file) as an input, so that replacing the file reruns what depends on it.
+
+    A file that does not exist is left out, so that its job fails naming it, not the whole workflow.
+    """
+    path = EXPERIMENTS[wildcards.experiment].get("model_file")
+    return {"model_file": path} if path and os.path.exists(path) else {}
 
 
 def gpus(wildcards):

@@ -1,6 +1,7 @@
 rule train_baseline:
     input:
         unpack(dataset_files),
+        unpack(model_file),
     output:
         model="results/models/{experiment}/baseline.keras",
         metrics="results/models/{experiment}/metrics.json",

@@ -94,27 +94,64 @@ def test_a_second_run_has_nothing_to_do(tiny_run):
     assert "Nothing to be done" in run.stdout + run.stderr
 
 
-def test_bring_your_own_model_and_npz_dataset(tmp_path):
+@pytest.fixture(scope="module")
+def own_run(tmp_path_factory):
+    """The workflow on your own model and npz: a Dense regressor (Adam) on sklearn's unscaled diabetes targets."""
+    from keras_models import diabetes_model_file
+    workdir = tmp_path_factory.mktemp("own")
+    npz, model = diabetes_model_file(workdir)
+    config = {"datasets": {"mine": {"source": "npz", "path": str(npz), "task": "regression"}},
+              "experiments": [{"model": "mynet", "model_file": str(model), "dataset": "mine",
+                               "retrain": {"epochs": 2}}],
+              "grid": {"dense": {"pr_cws": {"p": [50], "k": [4]}, "uq": {"k": [16]}}},
+              "encode": {"timing_repeats": 3, "memory": False}}
+    (workdir / "mine.yaml").write_text(yaml.safe_dump(config))
+    snakemake(workdir, workdir / "mine.yaml", "results/tables/summary.csv")
+    return workdir
+
+
+def test_bring_your_own_model_and_npz_dataset(own_run):
+    summary = pd.read_csv(own_run / "results" / "tables" / "summary.csv")
+    runs = summary[summary.method != "baseline"]
+    assert len(runs) == 2 and (runs.status == "ok").all() and (runs.experiment == "mynet-mine").all()
+    assert (summary.metric == "mse").all() and not summary.higher_is_better.any()
+    assert runs.inference_equal.all() and runs.psi.between(0, 1, inclusive="neither").all()
+
+
+def test_retraining_your_own_model_never_ends_worse_than_not_retraining(own_run):
+    summary = pd.read_csv(own_run / "results" / "tables" / "summary.csv")
+    runs = summary[summary.method != "baseline"]
+    assert (runs.after_retrain <= 1.2 * runs.after_compress).all(), runs[["method", "after_compress", "after_retrain"]]
+    assert runs.diverged.isna().all() and runs.kept_epoch.notna().all()
+    for path in (own_run / "results" / "runs").glob("**/metrics.json"):
+        metrics = json.loads(path.read_text())
+        validation = metrics["history"]["validation"]
+        assert validation[metrics["kept_epoch"]] <= validation[0] and metrics["optimizer"] == "Adam lr 0.001"
+    assert "diverged at" not in (own_run / "results" / "tables" / "recommendation.md").read_text()
+
+
+def test_replacing_your_model_file_reruns_what_depends_on_it(own_run):
+    """Kept last in this module: it leaves the workflow out of date."""
     import keras
-    rng = np.random.default_rng(0)
-    x = rng.random((200, 6), dtype=np.float32)
-    y = (x.sum(axis=1, keepdims=True) - 3).astype(np.float32)
-    np.savez(tmp_path / "mine.npz", x_train=x[:150], y_train=y[:150], x_test=x[150:], y_test=y[150:])
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(32, activation="relu", name="h"),
-                              keras.layers.Dense(1, name="out")])
-    model.compile("adam", "mse")
-    model.fit(x, y, epochs=5, verbose=0)
-    model.save(tmp_path / "mine.keras")
-    config = {"datasets": {"mine": {"source": "npz", "path": str(tmp_path / "mine.npz"), "task": "regression"}},
-              "experiments": [{"model": "mynet", "model_file": str(tmp_path / "mine.keras"), "dataset": "mine",
-                               "retrain": {"epochs": 1}}],
-              "grid": {"dense": {"pr_cws": {"p": [50], "k": [4]}}}, "encode": {"timing_repeats": 3}}
-    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(config))
-    snakemake(tmp_path, tmp_path / "mine.yaml", "results/tables/summary.csv")
-    summary = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")
-    run = summary[summary.method == "pr_cws"].iloc[0]
-    assert run.status == "ok" and run.experiment == "mynet-mine" and run.metric == "mse"
-    assert run.inference_equal and 0 < run.psi < 1
+    from test_workflow_config import job_counts
+    config = own_run / "mine.yaml"
+    up_to_date = snakemake(own_run, config, "-n", "results/tables/summary.csv")
+    assert "Nothing to be done" in up_to_date.stdout + up_to_date.stderr
+    model = keras.saving.load_model(own_run / "diabetes.keras")
+    model.save(own_run / "diabetes.keras")  # the same path, a new file (as after retraining it elsewhere)
+    run = snakemake(own_run, config, "-n", "results/tables/summary.csv", "--quiet", "rules")
+    assert job_counts(run.stdout + run.stderr) == {"train_baseline": 1, "encode_baseline": 1, "compress": 2,
+                                                   "encode": 2, "aggregate": 1}
+
+
+def test_a_missing_model_file_fails_inside_its_job_not_when_the_dag_is_built(tmp_path):
+    """As the Slurm test's broken experiment does (tests/slurm_config.yaml), without Slurm."""
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "-s", str(ROOT / "Snakefile"),
+                          "-d", str(tmp_path), "results/models/broken/metrics.json",
+                          "--configfile", str(ROOT / "tests" / "slurm_config.yaml")], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode != 0 and "Error in rule train_baseline" in run.stdout + run.stderr, run.stderr[-3000:]
+    assert "no/such/model.keras" in (tmp_path / "results" / "logs" / "train" / "broken.log").read_text()
 
 
 def test_changing_one_grid_value_reruns_only_its_jobs(tiny_run, tmp_path):
