@@ -64,3 +64,13 @@ def test_patience_stops_early_and_keeps_the_best_epoch():
                    lr_cumulative=5.0, patience=2, keep_best=False)
     assert len(res.history["test"]) == 3
     assert res.after_retrain == pytest.approx(res.history["test"][0], rel=1e-4)
+
+
+def test_keep_best_needs_enough_training_data_to_hold_some_out():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 6)).astype("float32"), rng.normal(size=(4, 4)).astype("float32")
+    with pytest.raises(ValueError, match="no sample of 4; .*keep_best=False and patience=0"):
+        compress(linear_model(lr=0.1), "cws", "dense", {"k": 3}, train=(x, y), epochs=1, batch_size=4)
+    res = compress(linear_model(lr=0.1), "cws", "dense", {"k": 3}, train=(x, y), epochs=1, batch_size=4,
+                   keep_best=False)
+    assert res.history["validation"] is None and res.history["kept_epoch"] == 1 and not res.history["diverged"]

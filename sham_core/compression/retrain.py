@@ -123,7 +123,12 @@ def fit(model, train, test, epochs, batch_size, patience, seed, verbose=0, keep_
     (None without a validation part), "kept_epoch": the epoch whose weights the model ends with,
     "diverged": None or "epoch N: why", "kept_diverged": whether those weights are diverged}.
     """
-    fit_data, validation = hold_out(train, VALIDATION_FRACTION if patience or keep_best else 0, seed)
+    held_out = VALIDATION_FRACTION if patience or keep_best else 0
+    if held_out and not 0 < round(held_out * len(train[1])) < len(train[1]):
+        raise ValueError(f"keep_best and patience judge epochs on {held_out:.0%} of the training data, which is "
+                         f"no sample of {len(train[1])}; retrain on more data, or with keep_best=False and patience=0 "
+                         f"(retrain: keep_best: false, patience: 0)")
+    fit_data, validation = hold_out(train, held_out, seed)
     test_scores = TestScores(test, batch_size) if test is not None else None
     stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                              restore_best_weights=True) if patience else None
