@@ -73,17 +73,18 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     configured = experiment.get("higher_is_better")
     record = run_identity(run, experiment, meta["task"], higher_is_better(metric_of(model), configured))
     optimizer = retrain_optimizer(model, experiment)
-    method, params = run.compress_args()
+    method, params, prune_quantize = run.compress_args()
     start = time.perf_counter()
     try:
-        res = compress(model, method, run.layers, params, train=load_split(data_path, "train"),
+        res = compress(model, method, run.layers, params, prune_quantize=prune_quantize,
+                       train=load_split(data_path, "train"),
                        test=load_split(data_path, "test"), epochs=settings["epochs"],
                        batch_size=settings["batch_size"], lr_cumulative=settings["lr_cumulative"],
                        optimizer=optimizer, patience=settings["patience"], seed=run.seed, verbose=2,
                        keep_best=settings.get("keep_best", True), higher_is_better=configured)
     except ValueError as error:
         print(f"run {run.path} failed: {error}")
-        write_provenance(out["provenance"], run.seed)
+        write_provenance(out["provenance"], run.seed, prune_quantize=run.prune_quantize)
         _write_failed(out, dict(record, status="failed", error=str(error)))
         return
     history = res.history
@@ -93,7 +94,8 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
                   kept_epoch=history.get("kept_epoch", len(history["train"])),
                   diverged=history.get("diverged") if history.get("kept_diverged") else None,
                   optimizer=_describe(optimizer), seconds=time.perf_counter() - start,
-                  layers=[_layer_record(r) for r in res.layers])
+                  layers=[_layer_record(r) for r in res.layers],
+                  values=_group_values(res.layers))
     print(f"{run.path}: {res.metric} {res.before:.4f} -> {res.after_compress:.4f} -> {res.after_retrain:.4f} "
           f"(epoch {record['kept_epoch']} kept{'; diverged: ' + record['diverged'] if record['diverged'] else ''})")
     with atomic_path(out["model"]) as tmp:
@@ -101,8 +103,9 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     with atomic_path(out["npz"]) as tmp:
         np.savez(tmp, **_layer_arrays(res.layers))
     record["artifact"] = save_artifact(res, out["artifact"], params=run.params,
-                                       info={"experiment": run.experiment, "layers": run.layers, "seed": run.seed})
-    write_provenance(out["provenance"], run.seed)
+                                       info={"experiment": run.experiment, "layers": run.layers, "seed": run.seed,
+                                             "prune_quantize": run.prune_quantize})
+    write_provenance(out["provenance"], run.seed, prune_quantize=run.prune_quantize)
     write_json(record, out["metrics"])
 
 
@@ -128,7 +131,8 @@ def run_identity(run, experiment, task, hib):
     return {"experiment": run.experiment, "model": experiment["model"], "dataset": experiment["dataset"],
             "task": task, "higher_is_better": hib, "layers_selection": run.layers,
             "method": run.method, "params": run.params, "param_path": run.param_path,
-            "point": run.point_path, "seed": run.seed, "config": run.config_label}
+            "point": run.point_path, "seed": run.seed, "config": run.config_label,
+            "prune_quantize": run.prune_quantize}
 
 
 def _write_failed(out, record):
@@ -145,6 +149,13 @@ def _layer_record(record):
     return {"name": record.name, "kind": record.kind, "method": record.method, "shape": list(record.shape),
             "zeroed": record.zeroed, "values": record.info.get("values"), "rank": record.info.get("rank"),
             "zero_fraction": float(np.mean(record.kernel == 0))}
+
+
+def _group_values(records):
+    """Per quantized kind, the distinct nonzero values its kernels really hold after retraining."""
+    kinds = {record.kind for record in records if record.codebook is not None}
+    return {kind: int(np.unique(np.concatenate([r.kernel[r.kernel != 0] for r in records if r.kind == kind])).size)
+            for kind in sorted(kinds)}
 
 
 def _layer_arrays(records):

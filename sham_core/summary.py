@@ -16,8 +16,8 @@ from .metrics import higher_is_better, metric_short_name
 
 KINDS = ("dense", "conv")
 SUMMARY_COLUMNS = (
-    "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method", "config",
-    "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_study",
+    "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method",
+    "prune_quantize", "config", "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_study",
     "psi_study_estimate", "psi_direct", "psi_baseline", "psi_entropy", *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "values",
     "inference_metric", "inference_equal", "latency_b1_s", "latency_b64_s", "latency_b1_ratio",
     "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "kept_epoch", "diverged", "seconds_compress",
@@ -46,7 +46,8 @@ def run_row(metrics, encoding, compress_benchmark, encode_benchmark, provenance=
     row = {"experiment": metrics["experiment"], "model": metrics["model"], "dataset": metrics["dataset"],
            "task": metrics["task"], "metric": metric_label(metrics["task"], metrics.get("metric")),
            "higher_is_better": metrics["higher_is_better"], "layers": metrics["layers_selection"],
-           "method": metrics["method"], "config": metrics["config"], "params": metrics["point"],
+           "method": metrics["method"], "prune_quantize": _prune_quantize(metrics),
+           "config": metrics["config"], "params": metrics["point"],
            "seed": metrics["seed"], "status": metrics["status"], "error": metrics.get("error") or ""}
     (compress_s, compress_rss), (encode_s, encode_rss) = compress_benchmark, encode_benchmark
     row.update(wall_s=compress_s + encode_s, max_rss_mb=max(compress_rss, encode_rss), **_where(provenance))
@@ -57,7 +58,7 @@ def run_row(metrics, encoding, compress_benchmark, encode_benchmark, provenance=
                after_retrain=metrics["after_retrain"], delta=sign * (metrics["after_retrain"] - metrics["baseline"]),
                epochs=metrics["epochs"], kept_epoch=metrics.get("kept_epoch"), diverged=metrics.get("diverged") or "",
                seconds_compress=metrics["seconds"], seconds_encode=encoding["seconds"],
-               values=_values(metrics["layers"]))
+               values=_values(metrics))
     row.update(_psi(encoding, [kind for kind in KINDS if kind in encoding["weights"]]))
     row.update(_inference(encoding), **_costs(encoding, metrics.get("artifact")))
     return row
@@ -114,12 +115,25 @@ def baseline_seed_row(main, metrics, seed):
                 epochs=metrics["epochs"], seconds_compress=metrics["seconds"])
 
 
-def _values(layers):
-    """Distinct nonzero values of the shared codebook(s), e.g. "32" or "16/8" for conv/dense."""
+def _prune_quantize(metrics):
+    """The run's prune_quantize mode; runs recorded before the mode existed quantized the survivors."""
+    if "prune_quantize" in metrics:
+        return metrics["prune_quantize"]
+    return "survivors" if "pr_" in metrics["method"] else ""
+
+
+def _values(metrics):
+    """Distinct nonzero values each compressed group really holds after retraining, e.g. "13" or "16/8" (conv/dense).
+
+    Runs recorded before the run's ``values`` existed give their codebook sizes.
+    """
     counts = []
     for kind in KINDS:
-        values = {layer["values"] for layer in layers if layer["kind"] == kind and layer.get("values")}
-        counts += [str(v) for v in sorted(values)]
+        if metrics.get("values", {}).get(kind) is not None:
+            counts.append(str(metrics["values"][kind]))
+        else:
+            layers = [layer for layer in metrics["layers"] if layer["kind"] == kind]
+            counts += [str(v) for v in sorted({layer["values"] for layer in layers if layer.get("values")})]
     return "/".join(counts)
 
 

@@ -73,8 +73,8 @@ def test_best_space_is_the_smallest_psi_that_keeps_the_baseline_and_counts_equal
                                    run(D, "dense", "pr_uq", "99-2", 0.80, 0.005)))
     row = pick(best, "dense", "pr_uq", "best_space")
     assert (row["config"], row["delta"], row["matches_baseline"]) == ("95-16", 0.0, True)
-    assert list(best.columns) == ["experiment", "layers", "method", "selection", "config",
-                                  "params", "perf", "baseline", "delta", "psi",
+    assert list(best.columns) == ["experiment", "layers", "method", "prune_quantize", "selection", "config",
+                                  "params", "values", "perf", "baseline", "delta", "psi",
                                   "matches_baseline", "perf_std", "seeds", "latency_b1_ratio",
                                   "peak_mb", "artifact", "psi_direct", "psi_baseline",
                                   "baseline_mean", "baseline_std", "baseline_seeds"]
@@ -211,6 +211,28 @@ def test_paper_comparison_stays_on_the_study_psi():
     df = paper_comparison(best_table(summary), summary, REFERENCE)
     space = df[(df["selection"] == "best_space") & (df["method"] == "pr_uq")].iloc[0]
     assert (space["our_config"], space["our_psi"]) == ("99-16", 0.0060)
+
+
+def test_paper_comparison_faces_pr_x_rows_with_study_mode_runs_only(tmp_path):
+    C = "vgg19-cifar10"
+    survivors = run(C, "dense", "pr_uq", "99-16", 0.9370, 0.0050, prune_quantize="survivors", values="16")
+    study = run(C, "dense", "pr_uq", "99-16", 0.9350, 0.0060, prune_quantize="study", values="15")
+    study["params"] += "/pq~study"
+    summary = make_summary(survivors, study, run(C, "dense", "uq", "16", 0.93, 0.05, prune_quantize=""))
+    best = best_table(summary)
+    assert sorted(best.loc[best["method"] == "pr_uq", "prune_quantize"].unique()) == ["study", "survivors"]
+    df = paper_comparison(best, summary, REFERENCE)
+    for selection in ("best_perf", "best_space"):
+        row = df[(df["selection"] == selection) & (df["method"] == "pr_uq")].iloc[0]
+        assert (row["our_perf"], row["our_psi"]) == (0.9350, 0.0060), selection
+    assert df[(df["selection"] == "best_perf") & (df["method"] == "uq")].iloc[0]["our_config"] == "16"
+    paths = [tmp_path / n for n in ("best.csv", "best.md", "best.tex")]
+    write_best(best, *paths)
+    md = paths[1].read_text()
+    assert "| dense | pr_uq (study mode) | best_perf | 99-16 | 15 |" in md
+    assert "| dense | pr_uq | best_perf | 99-16 | 16 |" in md and "really hold after retraining" in md
+    text = recommendation(summary, best)
+    assert "**pr_uq** (config 99-16)" in text and "Runner-up: pr_uq (study mode) (99-16)" in text
 
 
 def test_recommendation_says_when_no_method_kept_the_baseline():

@@ -2,10 +2,10 @@
 from pandas import notna
 
 from ..atomic import write_csv, write_text
-from .frames import BEST_COLUMNS, KEEPS_BASELINE, tidy_best
+from .frames import BEST_COLUMNS, KEEPS_BASELINE, shown_method, tidy_best
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi, latex_tabular, markdown_table
 
-HEADER = ["layers", "method", "selection", "config", "perf", "delta", "psi study", "psi direct", "psi baseline",
+HEADER = ["layers", "method", "selection", "config", "values", "perf", "delta", "psi study", "psi direct", "psi baseline",
           "matches baseline"]
 NO_MATCH = "no: closest run"
 
@@ -19,7 +19,7 @@ def _cells(row):
     perf = fmt_perf(row.perf)
     if row.seeds > 1:
         perf += f" ± {fmt_perf(row.perf_std)} ({row.seeds} seeds)"
-    return [row.layers, row.method, row.selection, row.config, perf, fmt_delta(row.delta), fmt_psi(row.psi),
+    return [row.layers, shown_method(row), row.selection, row.config, row.values, perf, fmt_delta(row.delta), fmt_psi(row.psi),
             fmt_psi(row.psi_direct), fmt_psi(row.psi_baseline), matches]
 
 
@@ -48,6 +48,9 @@ def best_markdown(best, failed=None):
             "and shows the run with the largest delta instead. psi baseline: the smallest "
             "general-purpose compressor (gzip, xz, zstd), which must decode before multiplying. "
             "delta > 0 means better than the baseline; psi = compressed bytes / float32 bytes. "
+            "values: the distinct nonzero values the compressed layers really hold after retraining "
+            "(conv/dense for both), which can be fewer than k. pr_X \"(study mode)\" quantized the whole pruned "
+            "matrix, zeros included, as the study's code does; other pr_X quantized the survivors of pruning. "
             f"{KEEPS_BASELINE}\n"]
     if best.empty:
         text.append("\nNo successful compression run.\n")

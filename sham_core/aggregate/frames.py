@@ -3,7 +3,7 @@ import pandas as pd
 
 SUMMARY_COLUMNS = ("experiment", "layers", "method", "config", "params", "status",
                    "higher_is_better", "baseline", "after_retrain", "delta", "psi")
-BEST_COLUMNS = ["experiment", "layers", "method", "selection", "config", "params",
+BEST_COLUMNS = ["experiment", "layers", "method", "prune_quantize", "selection", "config", "params", "values",
                 "perf", "baseline", "delta", "psi", "matches_baseline", "perf_std", "seeds",
                 "latency_b1_ratio", "peak_mb", "artifact", "psi_direct", "psi_baseline",
                 "baseline_mean", "baseline_std", "baseline_seeds"]
@@ -42,11 +42,19 @@ def label(value):
     return str(value)
 
 
+def shown_method(row):
+    """The method as the tables show it: pr_X in the study's mode marked "(study mode)"."""
+    mode = label(getattr(row, "prune_quantize", ""))
+    return f"{row.method} (study mode)" if "study" in mode else row.method
+
+
 def runs(summary):
     """The compression runs (baseline rows dropped), with text labels and bool directions."""
     require_columns(summary, SUMMARY_COLUMNS, "summary")
     df = summary[summary["method"] != "baseline"].copy()
-    for col in ("experiment", "layers", "method", "config", "params", "status"):
+    if "prune_quantize" not in df.columns:
+        df["prune_quantize"] = ""
+    for col in ("experiment", "layers", "method", "prune_quantize", "config", "params", "status"):
         df[col] = df[col].map(label)
     df["higher_is_better"] = df["higher_is_better"].map(as_bool)
     return df
@@ -68,7 +76,7 @@ def tidy_best(best):
     """The best table checked, with text labels and bool matches, also when read from a CSV."""
     require_columns(best, BEST_COLUMNS, "best")
     df = best.copy()
-    for col in ("experiment", "layers", "method", "selection", "config", "params"):
+    for col in ("experiment", "layers", "method", "prune_quantize", "selection", "config", "params", "values"):
         df[col] = df[col].map(label)
     df["matches_baseline"] = df["matches_baseline"].map(as_bool)
     return df

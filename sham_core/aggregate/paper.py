@@ -63,12 +63,13 @@ def _paper_rows(reference):
 def paper_comparison(best, summary, reference):
     """Per published row of our experiments, the study's figures next to ours.
 
+    pr_X rows face only our runs in the study's mode (prune_quantize "study").
     A row the study picked by performance (best_perf, conv_only, both_layers) faces our run
     with the same config label, where we have one, else our best_perf selection. A
     best_space row was chosen by the authors, so it faces our best_space selection.
     psi_diff compares like with like: our psi_study_estimate less the published psi.
     """
-    best = tidy_best(best)
+    best, summary = _study_mode_only(tidy_best(best)), _study_mode_only(summary)
     ours = set(experiment_names(summary)) | set(best["experiment"])
     paper = _paper_rows(read_reference(reference))
     paper = paper[paper["experiment"].isin(ours)].reset_index(drop=True)
@@ -98,6 +99,13 @@ def _estimates(df, summary):
     runs = runs.assign(**{column: runs[column].map(label) for column in key})
     means = runs.groupby(key)["psi_study_estimate"].agg(lambda s: pd.to_numeric(s).mean())
     return [means.get(tuple(row), float("nan")) for row in df[key].itertuples(index=False)]
+
+
+def _study_mode_only(df):
+    """The rows the study's figures may face: pr_X runs in the study's mode (prune_quantize "study"), other methods."""
+    if "prune_quantize" not in df.columns:
+        return df
+    return df[~df["prune_quantize"].map(label).str.contains("survivors")]
 
 
 def _same_config_where_we_have_it(df, summary):

@@ -1,7 +1,8 @@
 """The study's choice rule on psi_direct: per experiment and layer selection, which method to use."""
 from pandas import isna, notna
 
-from .frames import KEEPS_BASELINE, direct_psi, experiment_info, experiments, layer_order, runs, tidy_best
+from .frames import (KEEPS_BASELINE, direct_psi, experiment_info, experiments, layer_order, runs, shown_method,
+                     tidy_best)
 from .frames import usable
 from .selection import failed_runs
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi
@@ -38,7 +39,7 @@ def _baseline_note(row):
 
 def _run_text(row, metric):
     """'method (config): psi ..., metric ..., delta ...' for one best-table row, and what it costs to run."""
-    text = (f"**{row.method}** (config {row.config}): {_psi_text(row)}, "
+    text = (f"**{shown_method(row)}** (config {row.config}): {_psi_text(row)}, "
             f"{metric} {fmt_perf(row.perf)}, delta {fmt_delta(row.delta)}")
     if notna(getattr(row, "latency_b1_ratio", None)):
         text += f", latency {row.latency_b1_ratio:.2f}x the uncompressed model at batch 1"
@@ -62,7 +63,7 @@ def _smallest_psi(space, metric):
     gap = second.rank_psi - first.rank_psi
     ratio = f", {second.rank_psi / first.rank_psi:.2f}x" if first.rank_psi > 0 else ""
     name = "psi_study" if isna(second.psi_direct) else "psi_direct"
-    return (text + f" Runner-up: {second.method} ({second.config}), {name} {fmt_psi(second.rank_psi)} "
+    return (text + f" Runner-up: {shown_method(second)} ({second.config}), {name} {fmt_psi(second.rank_psi)} "
             f"({fmt_psi(gap, signed=True)}{ratio}). "
             f"{len(rows)} methods kept the baseline performance.")
 
@@ -76,7 +77,7 @@ def _best_perf(perf, metric, hib):
             f"{_run_text(first, metric)}.{_baseline_note(first)}")
     if len(ranked) > 1:
         second = list(ranked.itertuples())[1]
-        text += (f" Runner-up: {second.method} ({second.config}), {metric} "
+        text += (f" Runner-up: {shown_method(second)} ({second.config}), {metric} "
                  f"{fmt_perf(second.perf)}, {abs(first.perf - second.perf):.4f} worse.")
     return text
 

@@ -14,7 +14,8 @@ def _perf_order(group):
 def _row(run, selection, matches):
     """One best-table row from a run (or a grid point's mean over seeds, with its spread)."""
     return {"experiment": run["experiment"], "layers": run["layers"], "method": run["method"],
-            "selection": selection, "config": run["config"], "params": run["params"],
+            "prune_quantize": run.get("prune_quantize", ""), "selection": selection, "config": run["config"],
+            "params": run["params"], "values": run.get("values", ""),
             "perf": run["after_retrain"], "baseline": run["baseline"], "delta": run["delta"],
             "psi": run["psi"], "matches_baseline": bool(matches),
             "perf_std": run.get("perf_std", 0.0), "seeds": run.get("seeds", 1),
@@ -38,7 +39,7 @@ def _smallest(group, psi, selection):
 
 
 def best_table(summary):
-    """Per experiment x layers x method, the best_perf, best_space and best_direct runs among the ok runs.
+    """Per experiment x layers x method (x prune_quantize mode), the best_perf, best_space and best_direct runs.
 
     best_space is the study's rule on the study's psi; best_direct is the same rule on psi_direct
     (the smallest format that computes x @ W directly), which the recommendation ranks on.
@@ -47,8 +48,8 @@ def best_table(summary):
         return pd.DataFrame(columns=BEST_COLUMNS)
     ok = ok_runs(summary)
     rows = []
-    groups = dict(list(ok.groupby(["experiment", "layers", "method"])))
-    for key in sorted(groups, key=lambda k: (k[0], layer_order(k[1]), k[2])):
+    groups = dict(list(ok.groupby(["experiment", "layers", "method", "prune_quantize"])))
+    for key in sorted(groups, key=lambda k: (k[0], layer_order(k[1]), k[2], k[3])):
         group = groups[key]
         top = _perf_order(group).iloc[0]
         rows.append(_row(top, "best_perf", keeps_baseline(group)[top.name]))

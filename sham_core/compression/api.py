@@ -8,7 +8,7 @@ from keras import ops
 from . import retrain
 from .group import compress_group
 from .layers import init_reparametrized, read_kernel, reparametrized_layer
-from .methods import check_params, get_method
+from .methods import check_params, check_prune_quantize, get_method
 from .selection import SELECTIONS, all_layers, check_unique_names, layers_of_kind
 
 
@@ -26,7 +26,8 @@ class CompressionResult:
 
 
 def compress(model, method, layers, params, train=None, test=None, epochs=0, batch_size=128,
-             optimizer=None, lr_cumulative=1e-3, patience=0, seed=1, verbose=0, keep_best=True,
+             optimizer=None, lr_cumulative=1e-3, patience=0, seed=1, verbose=0, prune_quantize="survivors",
+             keep_best=True,
              higher_is_better=None):
     """Compress ``model``'s selected kernels with ``method`` and retrain for ``epochs``.
 
@@ -42,17 +43,20 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     False keeps the last epoch. Retraining stops at a divergence (see retrain.fit; the history
     says which epoch was kept and whether it diverged). higher_is_better: the metric's
     direction when its name is not a known one (sham_core.metrics).
+    prune_quantize: how pr_X methods quantize: "survivors" (the weights pruning kept) or
+    "study" (the whole pruned matrix, zeros included, then masked, as the study's code does);
+    for layers="both", a str applies to both kinds, or give {"conv": ..., "dense": ...}.
     Only the selected layers (kernels, biases) are retrained; every other layer is frozen,
     and so are slr factorizations (the study does not retrain them).
     The input model is left untouched.
     """
-    plan = _plan(model, method, layers, params)
+    plan = _plan(model, method, layers, params, prune_quantize)
     if epochs and train is None:
         raise ValueError("epochs > 0 needs train=(x, y) to retrain on")
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
-    records = [record for kind, meth, prm in plan
-               for record in compress_group(meth, prm, _named_kernels(model, kind), rng)]
+    records = [record for kind, meth, prm, mode in plan
+               for record in compress_group(meth, prm, _named_kernels(model, kind), rng, mode)]
     metric, before = retrain.evaluate(model, test, batch_size)
     history = {"train": [], "test": []}
     retrained = epochs > 0 and any(record.factors is None for record in records)
@@ -71,8 +75,8 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     return CompressionResult(compressed, records, history, before, after_compress, after_retrain, metric)
 
 
-def _plan(model, method, layers, params):
-    """Validate the request; return [(kind, Method, checked params), ...]."""
+def _plan(model, method, layers, params, prune_quantize="survivors"):
+    """Validate the request; return [(kind, Method, checked params, prune_quantize mode), ...]."""
     if layers not in SELECTIONS:
         raise ValueError(f"layers must be one of {', '.join(SELECTIONS)}, got {layers!r}")
     check_unique_names(model)
@@ -90,8 +94,18 @@ def _plan(model, method, layers, params):
         if kind not in meth.kinds:
             raise ValueError(f"method {meth.name!r} applies to {', '.join(meth.kinds)} layers only, not {kind}")
         layers_of_kind(model, kind)
-        plan.append((kind, meth, check_params(meth, prm)))
+        plan.append((kind, meth, check_params(meth, prm), check_prune_quantize(meth, _mode_of(prune_quantize, kind))))
     return plan
+
+
+def _mode_of(prune_quantize, kind):
+    """The prune_quantize mode of one kind: a str applies to every kind, a dict names them (default survivors)."""
+    if isinstance(prune_quantize, dict):
+        unknown = set(prune_quantize) - {"conv", "dense"}
+        if unknown:
+            raise ValueError(f"prune_quantize keys must be 'conv' and/or 'dense', got {sorted(unknown)}")
+        return prune_quantize.get(kind, "survivors")
+    return prune_quantize
 
 
 def _named_kernels(model, kind):
