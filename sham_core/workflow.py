@@ -6,7 +6,8 @@ for "both" runs, whose method is ``conv_method+dense_method``). Rules look runs 
 path, so no value is ever parsed back from a file name. A grid entry's ``seeds`` (else the
 config's top-level ``seeds``) repeat its compression and retraining once per seed. A pr_X
 entry's ``prune_quantize: study`` adds ``pq~study`` to the path (survivors, the default, adds
-nothing); ``prune_quantize: [survivors, study]`` runs both modes of each point side by side.
+nothing); ``prune_quantize: [survivors, study]`` runs both modes of each point side by side. An entry's
+lists give their product, except for the keys named in its ``zip``, which go pairwise.
 """
 import difflib
 import itertools
@@ -152,10 +153,9 @@ def _points(method, grid, layers):
         raise ValueError(f"{where}: unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if layers not in METHODS[method].kinds:
         raise ValueError(f"{where}: {method} applies to {', '.join(METHODS[method].kinds)} layers only")
-    keys = [key for key in grid if key not in ("lambdas", "seeds", "prune_quantize")]
+    keys = [key for key in grid if key not in ("lambdas", "seeds", "prune_quantize", "zip")]
     points = []
-    for values in itertools.product(*(_as_list(grid[key]) for key in keys)):
-        params = dict(zip(keys, values))
+    for params in _value_combinations(where, grid, keys):
         if "lambdas" in grid:
             params["lambdas"] = grid["lambdas"]
         try:
@@ -164,6 +164,26 @@ def _points(method, grid, layers):
             raise ValueError(f"{where}: {error}") from None
     return [canonical(_restore_ints(dict(point, prune_quantize="study") if mode == "study" else point))
             for mode in _checked_modes(where, method, grid) for point in points]
+
+
+def _value_combinations(where, grid, keys):
+    """The entry's values as dicts: the product of the keys' lists, except that the lists of the keys
+    named in ``zip`` go pairwise (``{p: [60, 95], k: [16, 64], zip: [p, k]}`` gives 60-16 and 95-64)."""
+    zipped = list(grid.get("zip", []))
+    unknown = [key for key in zipped if key not in keys]
+    if unknown:
+        raise ValueError(f"{where}: zip names {', '.join(map(str, unknown))}, which the entry does not list")
+    lengths = {key: len(_as_list(grid[key])) for key in zipped}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"{where}: zip takes {', '.join(zipped)} pairwise, so their lists need the same length; "
+                         f"got {', '.join(f'{key}: {n}' for key, n in lengths.items())}")
+    axes = [[dict(zip(zipped, values)) for values in zip(*(_as_list(grid[key]) for key in zipped))]] if zipped else []
+    axes += [[{key: value} for value in _as_list(grid[key])] for key in keys if key not in zipped]
+    for parts in itertools.product(*axes):
+        params = {}
+        for part in parts:
+            params.update(part)
+        yield {key: params[key] for key in keys}
 
 
 def _checked_modes(where, method, grid):

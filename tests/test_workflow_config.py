@@ -102,6 +102,30 @@ def test_lists_expand_to_their_product():
     assert paths == [f"vgg_mini-digits/dense/pr_cws/p~{p}/k~{k}/seed~1" for p in (50, 90) for k in (2, 32)]
 
 
+
+def test_zip_takes_the_named_lists_pairwise_and_the_rest_as_a_product():
+    config = load("config.yaml")
+    config["grid"] = {"dense": {"pr_cws": {"p": [60, 95], "k": [16, 64], "zip": ["p", "k"], "seeds": [1, 2]}},
+                      "both": [{"conv": {"uq": {"k": [16, 32]}},
+                                "dense": {"pr_uq": {"p": [50, 90], "k": [16, 32], "zip": ["k", "p"]}}, "tie": ["k"]}]}
+    validate(config, SCHEMA)
+    runs = expand_grid(config)
+    assert [run.param_path for run in runs if run.layers == "dense"] == [
+        "p~60/k~16/seed~1", "p~60/k~16/seed~2", "p~95/k~64/seed~1", "p~95/k~64/seed~2"]
+    assert [run.config_label for run in runs if run.layers == "both"] == ["16/50", "32/90"]
+
+
+@pytest.mark.parametrize("entry,message", [
+    ({"p": [60, 95], "k": [16], "zip": ["p", "k"]}, r"grid\.dense\.pr_cws: zip takes p, k pairwise, so their lists "
+                                                    r"need the same length; got p: 2, k: 1"),
+    ({"p": [60], "k": [16], "zip": ["p", "q"]}, r"grid\.dense\.pr_cws: zip names q, which the entry does not list"),
+])
+def test_zip_errors_name_the_entry(entry, message):
+    config = load("config.yaml")
+    config["grid"] = {"dense": {"pr_cws": entry}}
+    with pytest.raises(ValueError, match=message):
+        expand_grid(config)
+
 @pytest.mark.parametrize("edit,message", [
     (lambda c: c["experiments"][0]["train"].update(epochss=3), "'epochss' was unexpected"),
     (lambda c: c["grid"]["dense"].update(prune={"p": [3]}), "'prune' was unexpected"),
