@@ -296,6 +296,34 @@ def test_paper_comparison_maps_names_selections_and_leaves_missing_runs_empty(tm
     assert len(pd.read_csv(csv)) == len(df)
 
 
+def test_best_space_rows_face_our_run_of_the_same_config_else_our_best_space(tmp_path):
+    C = "vgg19-cifar10"
+    summary = make_summary(run(C, "dense", "cws", "2", 0.9300, 0.0313, psi_direct=0.0300, psi_study_estimate=0.0320),
+                           run(C, "dense", "cws", "16", 0.9360, 0.1200, psi_direct=0.1100),
+                           run(C, "dense", "cws", "256", 0.9367, 0.2500, psi_direct=0.2400),
+                           run(C, "dense", "pws", "8", 0.9350, 0.0900, psi_direct=0.0800))
+    best = best_table(summary)
+    assert pick(best, "dense", "cws", "best_space")["config"] == "16"
+    df = paper_comparison(best, summary, REFERENCE)
+    rows = df[df["layers"] == "dense"].set_index(["selection", "method"])
+    space = rows.loc[("best_space", "cws")]
+    assert (space["our_match"], space["our_config"], space["our_perf"]) == ("same config", "2", 0.9300)
+    assert (space["our_psi_estimate"], space["our_psi"], space["our_psi_direct"]) == (0.0320, 0.0313, 0.0300)
+    assert not space["our_matches_baseline"]
+    assert rows.loc[("best_perf", "cws"), "our_config"] == "256"
+    fallback = rows.loc[("best_space", "pws")]
+    assert (fallback["our_match"], fallback["our_config"], fallback["our_psi_direct"]) == ("our best_space", "8", 0.08)
+    csv, md = tmp_path / "cmp.csv", tmp_path / "cmp.md"
+    write_paper_comparison(df, csv, md, [C])
+    assert "our_psi_direct" in pd.read_csv(csv).columns
+    text = md.read_text()
+    assert "| our psi (study's estimate) | our psi (exact) | our psi_direct |" in text
+    assert "| best_space | dense | cws | 2 | 0.9355 | 0.0313 | +0.0011 | same config | 2 | 0.9300 |" in text
+    assert "| best_space | dense | pws | 2 |" in text and "| our best_space | 8 |" in text
+    assert "(no match)" not in text.split("## vgg19-cifar10")[1], "every run here keeps the baseline or is same config"
+    assert "Every published row, best_space included, faces our run with the same config label" in text
+
+
 def test_summaries_without_the_study_estimate_leave_it_and_the_psi_diff_empty():
     C = "vgg19-cifar10"
     summary = make_summary(run(C, "dense", "pr_uq", "99-16", 0.9360, 0.0060))

@@ -17,17 +17,18 @@ OUR_SELECTION = {"best_perf": "best_perf", "best_space": "best_space",
                  "conv_only": "best_perf", "both_layers": "best_perf"}
 COLUMNS = ["experiment", "layers", "method", "selection", "paper_config", "paper_perf",
            "paper_psi", "paper_baseline", "our_match", "our_config", "our_perf", "our_psi_estimate", "our_psi",
-           "our_baseline",
+           "our_psi_direct", "our_baseline",
            "paper_delta", "our_delta", "perf_diff", "psi_diff", "our_matches_baseline"]
 HEADER = ["selection", "layers", "method", "paper config", "paper perf", "paper psi",
           "paper delta", "ours", "our config", "our perf", "our psi (study's estimate)", "our psi (exact)",
-          "our delta", "psi diff"]
+          "our psi_direct", "our delta", "psi diff"]
 # Why the study's published psi face our psi_study_estimate, with our exact psi beside it.
 PSI_NOTE = ("The study's psi are estimates, not stored bytes (a dictionary of Python strings at len(code) + 13 "
             "bytes an entry, code streams in whole 64-bit words, CSC index widths chosen by the number of rows), so "
-            "they face our psi_study_estimate, the same estimate of our weights; our psi (exact) is the bytes we "
-            "store. The study did not estimate slr or unquantized pr this way: on those rows our estimate applies "
-            "its rules anyway (to slr's two factors).")
+            "they face our psi_study_estimate, the same estimate of our weights; our psi (exact) is the bytes of the "
+            "study's format choice as we store it (psi_study), our psi_direct those of our smallest format that "
+            "multiplies without decoding (what the .sham file stores). The study did not estimate slr or "
+            "unquantized pr this way: on those rows our estimate applies its rules anyway (to slr's two factors).")
 
 
 def read_reference(reference):
@@ -63,10 +64,11 @@ def _paper_rows(reference):
 def paper_comparison(best, summary, reference):
     """Per published row of our experiments, the study's figures next to ours.
 
-    pr_X rows face only our runs in the study's mode (prune_quantize "study").
-    A row the study picked by performance (best_perf, conv_only, both_layers) faces our run
-    with the same config label, where we have one, else our best_perf selection. A
-    best_space row was chosen by the authors, so it faces our best_space selection.
+    pr_X rows face only our runs in the study's mode (prune_quantize "study"), never those that
+    quantize the survivors of pruning. Every published row, best_space included, faces our run
+    with the same config label ("same config") where we have one; else a row the study picked by
+    performance (best_perf, conv_only, both_layers) faces our best_perf selection, and a
+    best_space row our best_space selection.
     psi_diff compares like with like: our psi_study_estimate less the published psi.
     """
     best, summary = _study_mode_only(tidy_best(best)), _study_mode_only(summary)
@@ -75,7 +77,8 @@ def paper_comparison(best, summary, reference):
     paper = paper[paper["experiment"].isin(ours)].reset_index(drop=True)
     mine = best.rename(columns={"selection": "our_selection", "config": "our_config",
                                 "perf": "our_perf", "psi": "our_psi", "baseline": "our_baseline",
-                                "delta": "our_delta", "matches_baseline": "our_matches_baseline"})
+                                "delta": "our_delta", "matches_baseline": "our_matches_baseline",
+                                "psi_direct": "our_psi_direct"})
     df = paper.merge(mine, how="left", on=["experiment", "layers", "method", "our_selection"])
     df["our_psi_estimate"] = _estimates(df, summary)
     df["our_match"] = "our " + df["our_selection"]
@@ -109,7 +112,11 @@ def _study_mode_only(df):
 
 
 def _same_config_where_we_have_it(df, summary):
-    """Replace our figures by our run with the paper's own config label, for performance-picked rows."""
+    """Replace our figures by our run with the paper's own config label, wherever we have one.
+
+    best_space rows too: the authors picked those configurations by hand, and the same
+    configuration is the like-for-like comparison (our own best_space pick is a different one).
+    """
     if not len(summary):
         return df
     runs = summary[(summary["status"] == "ok") & (summary["method"] != "baseline")]
@@ -118,11 +125,12 @@ def _same_config_where_we_have_it(df, summary):
     runs = runs.set_index(["experiment", "layers", "method", "config"])
     for i, row in df.iterrows():
         key = (row.experiment, row.layers, row.method, row.paper_config)
-        if row.selection != "best_space" and key in runs.index:
+        if key in runs.index:
             run = runs.loc[key]
             df.loc[i, ["our_config", "our_perf", "our_psi", "our_delta", "our_match"]] = [
                 row.paper_config, run["after_retrain"], run["psi"], run["delta"], "same config"]
             df.loc[i, "our_psi_estimate"] = run.get("psi_study_estimate", float("nan"))
+            df.loc[i, "our_psi_direct"] = run.get("psi_direct", float("nan"))
             df.loc[i, "our_matches_baseline"] = run["keeps"]
     return df
 
@@ -130,12 +138,13 @@ def _same_config_where_we_have_it(df, summary):
 def _cells(row):
     """Formatted markdown cells of one comparison row; our cells are "-" where we have no run."""
     if pd.isna(row.our_config):
-        ours = ["-"] * 7
+        ours = ["-"] * 8
     else:
-        unmatched = row.selection == "best_space" and not row.our_matches_baseline
+        unmatched = row.our_match == "our best_space" and not row.our_matches_baseline
         mark = " (no match)" if unmatched else ""
         ours = [row.our_match, label(row.our_config) + mark, fmt_perf(row.our_perf), fmt_psi(row.our_psi_estimate),
-                fmt_psi(row.our_psi), fmt_delta(row.our_delta), fmt_psi(row.psi_diff, signed=True)]
+                fmt_psi(row.our_psi), fmt_psi(row.our_psi_direct), fmt_delta(row.our_delta),
+                fmt_psi(row.psi_diff, signed=True)]
     return [row.selection, row.layers, row.method, row.paper_config, fmt_perf(row.paper_perf),
             fmt_psi(row.paper_psi), fmt_delta(row.paper_delta), *ours]
 
@@ -162,10 +171,10 @@ def comparison_markdown(df, experiments_run, failed=None, note=None):
     note: a line set in bold under the title (e.g. that this is a smoke run).
     """
     text = ["# Our results next to the study's\n\n", f"**{note}**\n\n" if note else "",
-            "Study: Marinò et al. 2023 (paper_results.csv). Rows the study picked by performance "
-            "(best_perf, conv_only, both_layers) face our run with the same config label (\"same "
-            "config\"), or our best_perf selection where we have no such run; the study's best_space "
-            "rows were chosen by its authors and face our best_space selection. "
+            "Study: Marinò et al. 2023 (paper_results.csv). Every published row, best_space included, "
+            "faces our run with the same config label (\"same config\") where we have one; else a row the "
+            "study picked by performance (best_perf, conv_only, both_layers) faces our best_perf selection "
+            "and a best_space row (chosen by the study's authors) our best_space selection. "
             "delta = performance against the network's own "
             "baseline (> 0: better); psi diff = our psi (study's estimate) - the study's; \"(no match)\": "
             "no run of ours kept our baseline, so our best_space shows the closest run. " + PSI_NOTE + "\n"]
