@@ -7,14 +7,18 @@ from keras import ops
 
 from . import retrain
 from .group import compress_group
-from .layers import init_reparametrized, read_kernel, reparametrized_layer
+from .coverage import coverage
+from .layers import init_reparametrized, plain_clone, plain_weights, read_kernel, reparametrized_layer
 from .methods import check_params, check_prune_quantize, get_method
-from .selection import SELECTIONS, all_layers, check_unique_names, layers_of_kind
+from .selection import SELECTIONS, all_layers, check_float, check_unique_names, layers_of_kind
 
 
 @dataclass
 class CompressionResult:
-    """The compressed model, its compressed layers, and the test metric at each stage."""
+    """The compressed model, its compressed layers, the test metric at each stage, and what it covered.
+
+    coverage: the share of the model's kernel parameters compressed and the layers left (see coverage.py).
+    """
 
     model: keras.Model
     layers: list
@@ -23,12 +27,12 @@ class CompressionResult:
     after_compress: float | None
     after_retrain: float | None
     metric: str | None
+    coverage: dict | None = None
 
 
 def compress(model, method, layers, params, train=None, test=None, epochs=0, batch_size=128,
              optimizer=None, lr_cumulative=1e-3, patience=0, seed=1, verbose=0, prune_quantize="survivors",
-             keep_best=True,
-             higher_is_better=None):
+             keep_best=True, higher_is_better=None):
     """Compress ``model``'s selected kernels with ``method`` and retrain for ``epochs``.
 
     layers: "dense", "conv", or "both" (then ``method`` and ``params`` are dicts keyed by
@@ -72,7 +76,8 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     _, after_retrain = retrain.evaluate(compressed, test, batch_size)
     if not retrained:
         after_compress = after_retrain
-    return CompressionResult(compressed, records, history, before, after_compress, after_retrain, metric)
+    return CompressionResult(compressed, records, history, before, after_compress, after_retrain, metric,
+                             coverage(compressed, records))
 
 
 def _plan(model, method, layers, params, prune_quantize="survivors"):
@@ -80,6 +85,7 @@ def _plan(model, method, layers, params, prune_quantize="survivors"):
     if layers not in SELECTIONS:
         raise ValueError(f"layers must be one of {', '.join(SELECTIONS)}, got {layers!r}")
     check_unique_names(model)
+    check_float(model)
     if layers == "both":
         if not (isinstance(method, dict) and isinstance(params, dict) and {"conv", "dense"} <= method.keys()
                 and {"conv", "dense"} <= params.keys()):
@@ -124,21 +130,38 @@ def _retrainable(model, records, optimizer, lr_cumulative):
     def clone(layer):
         record = by_name.get(layer.name)
         if record is None or record.factors is not None:
-            return layer.__class__.from_config(layer.get_config())
+            return plain_clone(layer)
         return reparametrized_layer(layer, record, codebooks.get(id(record.codebook)), grad_scale)
 
     copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
-    originals = {layer.name: layer for layer in all_layers(model)}
-    for layer in all_layers(copy):
-        record = by_name.get(layer.name)
+    for original, layer in _pairs(model, copy):
+        record = by_name.get(original.name)
         if record is None or record.factors is not None:
-            layer.set_weights(originals[layer.name].get_weights())
+            layer.set_weights(plain_weights(original))
             layer.trainable = False
             if record is not None:
                 layer.kernel.assign(record.kernel)
         else:
-            init_reparametrized(layer, originals[layer.name], record)
+            init_reparametrized(layer, original, record)
     return copy
+
+
+def _pairs(model, copy):
+    """(layer of ``model``, its copy) in a parallel walk of both; ValueError where they do not correspond.
+
+    Not by name: clone_model renames an unnamed keras.Input (to its tensor's name, keras_tensor_N).
+    """
+    originals, copies = list(all_layers(model)), list(all_layers(copy))
+    for original, layer in zip(originals, copies):
+        renamed = original.name != layer.name and not isinstance(original, keras.layers.InputLayer)
+        if renamed or not isinstance(layer, type(original)):
+            raise ValueError(f"the copy of the model does not follow its layers: {original.name} "
+                             f"({type(original).__name__}) faces {layer.name} ({type(layer).__name__}); "
+                             f"give the model a get_config()/from_config() that rebuilds the same layers")
+    if len(originals) != len(copies):
+        raise ValueError(f"the copy of the model has {len(copies)} layers where the model has {len(originals)}; "
+                         f"give the model a get_config()/from_config() that rebuilds the same layers")
+    return list(zip(originals, copies))
 
 
 def _read_back(trainable, records):
@@ -162,20 +185,20 @@ def _read_back(trainable, records):
 
 
 def _baked(model, records, source=None):
-    """A standard-layer copy of ``model`` with the compressed kernels, compiled like it.
+    """A standard-layer copy of ``model`` with the compressed kernels, compiled like it, LoRA merged.
 
     Weights other than the compressed kernels come from ``source`` (the retrained copy) if given.
     """
     by_name = {record.name: record for record in records}
-    copy = keras.models.clone_model(model, recursive=True)
-    sources = {layer.name: layer for layer in all_layers(source or model)}
-    for layer in all_layers(copy):
-        record = by_name.get(layer.name)
+    copy = keras.models.clone_model(model, clone_function=plain_clone, recursive=True)
+    sources = {id(original): layer for original, layer in _pairs(model, source)} if source else {}
+    for original, layer in _pairs(model, copy):
+        record, weights_from = by_name.get(original.name), sources.get(id(original), original)
         if record is None:
-            layer.set_weights(sources[layer.name].get_weights())
+            layer.set_weights(plain_weights(weights_from))
             continue
         layer.kernel.assign(record.kernel)
         if layer.bias is not None:
-            layer.bias.assign(sources[layer.name].bias)
+            layer.bias.assign(weights_from.bias)
     retrain.compile_like(copy, model)
     return copy

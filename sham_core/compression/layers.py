@@ -39,7 +39,7 @@ def reparametrized_layer(layer, record, codebook, grad_scale):
     """A fresh, unbuilt copy of ``layer`` whose kernel is computed from ``record`` (a CompressedLayer)."""
     mixin = MaskedKernel if record.codebook is None else SharedKernel
     cls = type(f"{mixin.__name__}{type(layer).__name__}", (mixin, type(layer)), {})
-    clone = cls.from_config(layer.get_config())
+    clone = cls.from_config(plain_config(layer))
     if record.codebook is None:
         clone.kernel_mask = keras.Variable(record.mask.astype("float32"), trainable=False, name="kernel_mask")
     else:
@@ -47,6 +47,30 @@ def reparametrized_layer(layer, record, codebook, grad_scale):
         clone.grad_scale = float(grad_scale)
         clone.kernel_indices = keras.Variable(record.indices, dtype="int32", trainable=False, name="kernel_indices")
     return clone
+
+
+def plain_config(layer):
+    """The layer's config without LoRA: its copy holds the merged kernel (see plain_weights)."""
+    return {key: value for key, value in layer.get_config().items() if key not in ("lora_rank", "lora_alpha")}
+
+
+def plain_clone(layer):
+    """A fresh, unbuilt copy of ``layer`` without LoRA, for keras.models.clone_model."""
+    return layer.__class__.from_config(plain_config(layer))
+
+
+def plain_weights(layer):
+    """The layer's weights as numpy, its LoRA adapters (if enabled) merged into the kernel: W + A @ B * alpha / rank.
+
+    Keras' ``kernel`` (``embeddings``) property computes that merge; the adapters themselves are dropped,
+    so the list fits a copy made from plain_config.
+    """
+    if not getattr(layer, "lora_enabled", False):
+        return layer.get_weights()
+    merged = {id(getattr(layer, stored)): getattr(layer, public)
+              for stored, public in (("_kernel", "kernel"), ("_embeddings", "embeddings")) if hasattr(layer, stored)}
+    return [ops.convert_to_numpy(merged.get(id(weight), weight)) for weight in layer.weights
+            if not weight.name.startswith("lora_")]
 
 
 def init_reparametrized(clone, layer, record):
