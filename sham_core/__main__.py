@@ -8,6 +8,8 @@
 With --layers both, each side reads --conv-X / --dense-X (method and parameters), falling back
 to the unprefixed --X. --data is an npz with x_train, y_train, x_test, y_test (x_train_0, ...
 for several inputs); predict's inputs are one .npy array, or an .npz of x_0, x_1, ... per input.
+A model with custom layers needs the module that defines them: --import mypkg.layers (repeatable).
+compress prints the share of the model's kernel parameters it compressed and the layers it left.
 """
 import argparse
 import os
@@ -64,6 +66,7 @@ def build_parser():
                           help="pr_X methods: quantize the survivors of pruning (default), or the whole pruned "
                                "matrix then mask, as the study's code does")
     compress.add_argument("-o", "--output", required=True, help="the model file to write (e.g. model.sham)")
+    add_imports(compress)
     for prefix in ("", *(f"{side}-" for side in SIDES)):
         compress.add_argument(f"--{prefix}method", choices=list(METHODS), metavar="METHOD",
                               help=f"one of {', '.join(METHODS)}" if not prefix else None)
@@ -78,21 +81,29 @@ def build_parser():
     predict.add_argument("--batch-size", type=at_least(1), default=256)
     predict.add_argument("--allow-nan", action="store_true",
                          help="predict even on NaN or infinite inputs (with a warning); their rows may come out NaN")
+    add_imports(predict)
     predict.set_defaults(run=run_predict, files=("model", "inputs"))
     return parser
 
 
-def run_compress(parser, args):
-    """Compress the model as asked, save the model file, and print psi, its size and the metrics."""
-    import keras
+def add_imports(command):
+    """The repeatable --import MODULE option: modules that define the model's custom layers."""
+    command.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                         help="import this module before loading the model (one that defines and registers "
+                              "its custom layers, e.g. mypkg.layers); repeatable")
 
+
+def run_compress(parser, args):
+    """Compress the model as asked, save the model file, and print psi, its size, what it covered and the metrics."""
     from .artifact import save
     from .compression import compress
+    from .compression.coverage import coverage_text
     from .data import load_split
+    from .loading import load_model
     if args.epochs and not args.data:
         parser.error("--epochs needs --data to retrain on")
     method, params = request(parser, args)
-    model = keras.saving.load_model(args.model)
+    model = load_model(args.model, args.imports)
     train, test = (load_split(args.data, "train"), load_split(args.data, "test")) if args.data else (None, None)
     res = compress(model, method, args.layers, params, train=train, test=test, epochs=args.epochs,
                    batch_size=args.batch_size, seed=args.seed, prune_quantize=prune_quantize_arg(args, method))
@@ -100,6 +111,10 @@ def run_compress(parser, args):
                  info={"model_file": args.model, "data": args.data, "epochs": args.epochs, "seed": args.seed,
                        "prune_quantize": args.prune_quantize})
     print(f"{method} on {args.layers} layers: psi {sizes['psi']:.4f}")
+    print(f"{coverage_text(res.coverage)}")
+    if (res.coverage["kernel_fraction"] or 0) < 0.5:
+        print(f"warning: the compressed layers hold under half of the kernel parameters: psi covers them only; "
+              f"the file's psi over the whole network is {sizes['file_psi']:.4f}", file=sys.stderr)
     print(f"{args.output}: {sizes['file']:,} bytes = {sizes['compressed']:,} compressed + {sizes['uncompressed']:,} "
           f"uncompressed + {sizes['architecture']:,} architecture + {sizes['manifest']:,} manifest + "
           f"{sizes['framing']:,} framing ({sizes['file_psi']:.4f} of the float32 network)")
@@ -150,6 +165,8 @@ def _param_flags():
 def run_predict(parser, args):
     """Load the model file, predict on the inputs, and save or print the predictions."""
     from .artifact import load
+    from .loading import import_modules
+    import_modules(args.imports)
     inputs = checked_inputs(read_inputs(args.inputs), args.inputs, args.allow_nan)
     predictions = load(args.model).predict(inputs, batch_size=args.batch_size)
     if args.output:

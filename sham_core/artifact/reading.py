@@ -12,9 +12,11 @@ from ..compression.selection import all_layers
 from ..encoding.inference import EncodedDense
 from ..formats import FormatError
 from ..formats import load as load_encoding
+from ..loading import missing_class, missing_class_message
 from .container import ArtifactError, framing, read
 
 STORED_DENSE = "ShamStoredDense"
+LOAD_OPTION = "python -m sham_core predict --import MODULE, or by importing it before artifact.load()"
 BATCH_SIZE = 256
 
 
@@ -120,7 +122,13 @@ def _model(architecture, encodings, weights, path):
             bias = next(iter(weights[name].values()), None)
             return EncodedDense(encodings[name], bias, layer["activation"], name=name)
 
-    return keras.models.model_from_json(json.dumps(config), custom_objects={STORED_DENSE: StoredDense})
+    try:
+        return keras.models.model_from_json(json.dumps(config), custom_objects={STORED_DENSE: StoredDense})
+    except (TypeError, ValueError) as error:
+        name = missing_class(error)
+        if name is None:
+            raise
+        raise ArtifactError(missing_class_message(path, name, LOAD_OPTION)) from None
 
 
 def _swap_dense(node, names):

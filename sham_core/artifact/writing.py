@@ -19,6 +19,7 @@ def save(result, path, formats=None, params=None, info=None):
     formats: {layer name or kind ("dense"/"conv"): format name}, overriding the default:
     per matrix the smallest format that computes x @ W directly (what psi_direct counts).
     params: the compression parameters, recorded in the manifest; info: any other JSON fields.
+    The manifest also records the result's coverage (the share of kernel parameters compressed), if it has one.
     """
     model, records, metrics = _parts(result)
     choices = _overrides(formats or {}, records)
@@ -29,8 +30,8 @@ def save(result, path, formats=None, params=None, info=None):
     weights = [entry for layer in all_layers(model) for entry in _weight_entries(layer, kernels.get(layer.name),
                                                                                    sections)]
     manifest = {**_summary(records, compressed, weights, sections), "params": params, "metrics": metrics,
-                "info": info or {}, "versions": versions(), "architecture": 0, "compressed": compressed,
-                "weights": weights}
+                "coverage": getattr(result, "coverage", None), "info": info or {}, "versions": versions(),
+                "architecture": 0, "compressed": compressed, "weights": weights}
     write(path, manifest, sections)
     return sizes(path)
 
