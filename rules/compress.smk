@@ -13,7 +13,7 @@ rule compress:
         provenance=f"{RUN}/provenance.json",
     params:
         run=run_of,
-        experiment=experiment_of("model", "model_file", "dataset", "retrain", "higher_is_better"),
+        experiment=experiment_of("model", "model_file", "imports", "dataset", "retrain", "higher_is_better"),
     resources:
         gpu=gpus,
     log:

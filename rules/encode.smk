@@ -13,6 +13,7 @@ rule encode:
         f"{RUN}/encoding.json",
     params:
         timing=canonical(config["encode"]),
+        experiment=experiment_of("imports"),
     threads: lambda wildcards: workflow.cores
     resources:
         gpu=gpus,
@@ -32,6 +33,7 @@ rule encode_baseline:
         "results/models/{experiment}/encoding.json",
     params:
         timing=canonical(config["encode"]),
+        experiment=experiment_of("imports"),
     threads: lambda wildcards: workflow.cores
     resources:
         gpu=gpus,

@@ -6,7 +6,7 @@ rule train_baseline:
         model="results/models/{experiment}/baseline.keras",
         metrics="results/models/{experiment}/metrics.json",
     params:
-        experiment=experiment_of("model", "model_file", "train", "higher_is_better"),
+        experiment=experiment_of("model", "model_file", "imports", "train", "higher_is_better"),
         seed=config["seed"],
     resources:
         gpu=gpus,

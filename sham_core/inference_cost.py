@@ -34,8 +34,11 @@ def _at_least(x, n):
     return x if len(x) >= n else np.resize(x, (n, *x.shape[1:]))
 
 
-def peak_memory(kind, path, data_path):
-    """{"peak_mb"}: the peak of a fresh process that loads the model and predicts the first test samples."""
+def peak_memory(kind, path, data_path, imports=()):
+    """{"peak_mb"}: the peak of a fresh process that loads the model and predicts the first test samples.
+
+    imports: modules the child imports first (those of the model's custom layers).
+    """
     x, _ = load_split(data_path, "test")
     with tempfile.TemporaryDirectory() as folder:
         if isinstance(x, (list, tuple)):
@@ -44,4 +47,4 @@ def peak_memory(kind, path, data_path):
         else:
             inputs = os.path.join(folder, "inputs.npy")
             np.save(inputs, x[:SAMPLES])
-        return {"peak_mb": model_peak_memory_mb(kind, path, inputs)}
+        return {"peak_mb": model_peak_memory_mb(kind, path, inputs, imports=imports)}

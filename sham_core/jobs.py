@@ -8,6 +8,7 @@ import numpy as np
 
 from .atomic import atomic_path, read_json, write_json
 from .data import load_split, prepare
+from .loading import CONFIG_OPTION, import_modules, load_model
 from .metrics import higher_is_better
 
 OWN_OPTIMIZER_LR_SCALE = 0.1  # a model_file is retrained with its own optimizer at a tenth of its learning rate
@@ -44,7 +45,7 @@ def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
     task = meta["task"]
     train, test = load_split(data_path, "train"), load_split(data_path, "test")
     if experiment.get("model_file"):
-        model = load_model_file(experiment["model_file"], task, settings)
+        model = load_model_file(experiment["model_file"], task, settings, experiment.get("imports"))
         metrics = dict(baseline_metrics(model, task, train, test, settings["batch_size"]), epochs=0, seconds=0.0)
     else:
         model = build_model(experiment["model"], meta["input_shapes"], task, meta["classes"])
@@ -60,16 +61,17 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     """Compress and retrain one run (with the run's seed); an invalid parameter point is status "failed".
 
     Retraining keeps its best epoch unless retrain: keep_best: false, and records a divergence:
-    ``diverged`` in metrics.json says why when the kept model is a diverged one.
+    ``diverged`` in metrics.json says why when the kept model is a diverged one. metrics.json also
+    records kernel_fraction, the share of the model's kernel parameters compressed, and skipped_layers.
+    The experiment's imports: are imported before the model is loaded (its custom layers).
     """
-    import keras
-
     from .artifact import save as save_artifact
     from .compression import compress
+    from .compression.coverage import coverage_text
     from .compression.retrain import metric_of
     from .provenance import write_provenance
     meta, settings = read_json(meta_path), experiment["retrain"]
-    model = keras.saving.load_model(model_path)
+    model = load_model(model_path, experiment.get("imports"), CONFIG_OPTION)
     configured = experiment.get("higher_is_better")
     record = run_identity(run, experiment, meta["task"], higher_is_better(metric_of(model), configured))
     optimizer = retrain_optimizer(model, experiment)
@@ -94,10 +96,10 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
                   kept_epoch=history.get("kept_epoch", len(history["train"])),
                   diverged=history.get("diverged") if history.get("kept_diverged") else None,
                   optimizer=_describe(optimizer), seconds=time.perf_counter() - start,
-                  layers=[_layer_record(r) for r in res.layers],
-                  values=_group_values(res.layers))
+                  layers=[_layer_record(r) for r in res.layers], values=_group_values(res.layers), **res.coverage)
     print(f"{run.path}: {res.metric} {res.before:.4f} -> {res.after_compress:.4f} -> {res.after_retrain:.4f} "
           f"(epoch {record['kept_epoch']} kept{'; diverged: ' + record['diverged'] if record['diverged'] else ''})")
+    print(f"{run.path}: {coverage_text(res.coverage)}")
     with atomic_path(out["model"]) as tmp:
         res.model.save(tmp)
     with atomic_path(out["npz"]) as tmp:
@@ -167,38 +169,45 @@ def _layer_arrays(records):
     return arrays
 
 
-def encode_job(paths, timing, threads, out_path):
+def encode_job(paths, timing, threads, out_path, imports=()):
     """Encode one run (a failed run passes through) with ``threads`` numba threads; time its inference.
 
     paths: model, npz, metrics, data, artifact (the run's .sham file), baseline (baseline.keras).
+    imports: the experiment's modules of custom layers, imported here and in the memory child.
     """
     import numba
 
     from .encoding import encode_run
     from .inference_cost import latencies, peak_memory
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    import_modules(imports, CONFIG_OPTION)
     metrics = read_json(paths["metrics"])
     encoding = encode_run(paths["model"], paths["npz"], metrics, paths["data"], timing["timing_repeats"],
                           timing["timing_budget_s"], timing["baselines"])
     if encoding["status"] == "ok":
         encoding["latency"] = latencies(paths["artifact"], paths["baseline"], paths["data"])
         if timing["memory"]:
-            encoding["peak_memory"] = peak_memory("artifact", paths["artifact"], paths["data"])
+            encoding["peak_memory"] = peak_memory("artifact", paths["artifact"], paths["data"], imports)
     print(f"{metrics['experiment']}/{metrics['layers_selection']}/{metrics['method']}/{metrics['param_path']}: "
           f"{encoding['status']}, psi {encoding.get('psi', {}).get('network', {}).get('choice', 'n/a')}")
     write_json(encoding, out_path)
 
 
-def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_path):
-    """Encode every kernel of the uncompressed baseline; measure its peak memory and, once, the keras import's."""
+def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_path, imports=()):
+    """Encode every kernel of the uncompressed baseline; measure its peak memory and, once, the keras import's.
+
+    imports: the experiment's modules of custom layers, imported here and in the memory child.
+    """
     import numba
 
     from .encoding import encode_baseline
     from .inference_cost import peak_memory
     from .latency import keras_import_mb
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    import_modules(imports, CONFIG_OPTION)
     encoding = encode_baseline(model_path, data_path, read_json(meta_path)["task"], timing["timing_repeats"],
                                timing["timing_budget_s"], timing["baselines"])
     if timing["memory"]:
-        encoding["peak_memory"] = dict(peak_memory("keras", model_path, data_path), keras_import_mb=keras_import_mb())
+        encoding["peak_memory"] = dict(peak_memory("keras", model_path, data_path, imports),
+                                       keras_import_mb=keras_import_mb())
     write_json(encoding, out_path)

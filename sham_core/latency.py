@@ -29,10 +29,14 @@ print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
 # The memory children below end with os._exit(0) once they have predicted: the peak is reached by
 # then, and skipping the interpreter's teardown of TensorFlow saves about 1 s a child.
 IMPORT_KERAS = "import os\nimport keras\nos._exit(0)"
-# Reads a .npy array, or the arrays of a .npz in order (one per model input), into x.
-READ_INPUTS = """import os
+# Imports the modules named after the inputs (custom layers), then reads a .npy array, or the
+# arrays of a .npz in order (one per model input), into x.
+READ_INPUTS = """import importlib
+import os
 import sys
 import numpy as np
+for module in sys.argv[3:]:
+    importlib.import_module(module)
 data = np.load(sys.argv[2])
 x = [data[name] for name in data.files] if hasattr(data, "files") else data
 """
@@ -106,16 +110,19 @@ def peak_memory_mb(script_args, timeout=None):
     return int(fields[1]) * MAXRSS_UNIT / 2**20
 
 
-def memory_args(kind, path, inputs_path):
-    """The interpreter arguments that load a model and predict inputs: kind "keras" (.keras) or "artifact" (.sham)."""
+def memory_args(kind, path, inputs_path, imports=()):
+    """The interpreter arguments that load a model and predict inputs: kind "keras" (.keras) or "artifact" (.sham).
+
+    imports: modules to import first (those of the model's custom layers).
+    """
     if kind not in PREDICT:
         raise ValueError(f"kind must be 'keras' or 'artifact', got {kind!r}")
-    return ["-c", PREDICT[kind], os.fspath(path), os.fspath(inputs_path)]
+    return ["-c", PREDICT[kind], os.fspath(path), os.fspath(inputs_path), *imports]
 
 
-def model_peak_memory_mb(kind, path, inputs_path, timeout=None):
+def model_peak_memory_mb(kind, path, inputs_path, timeout=None, imports=()):
     """Peak resident memory (MiB) of a fresh process that loads the model and predicts the inputs."""
-    return peak_memory_mb(memory_args(kind, path, inputs_path), timeout)
+    return peak_memory_mb(memory_args(kind, path, inputs_path, imports), timeout)
 
 
 def keras_import_mb(timeout=None):

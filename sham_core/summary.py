@@ -4,6 +4,9 @@ summary: one row per run (grid point x seed) and one per experiment's baseline t
 (method "baseline": the main one, then one per extra seed of ``baseline_seeds``); points: the
 seeds of each grid point (and of the baseline) averaged, with their spread;
 matmul: one row per dense layer x format x batch size; history: one row per epoch.
+A run's kernel_fraction is the share of the model's kernel parameters it compressed (kernels only:
+biases, normalization and non-trainable state excluded); skipped_layers lists the layers holding
+the rest, as "path (class, parameters)"; both are empty for runs recorded before they existed.
 """
 import csv
 import os
@@ -11,6 +14,7 @@ import os
 import pandas as pd
 
 from .atomic import read_json, write_csv, write_text
+from .compression.coverage import skipped_text
 from .formats import FORMATS
 from .metrics import higher_is_better, metric_short_name
 
@@ -18,7 +22,7 @@ KINDS = ("dense", "conv")
 SUMMARY_COLUMNS = (
     "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method",
     "prune_quantize", "config", "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_study",
-    "psi_study_estimate", "psi_direct", "psi_baseline", "psi_entropy", *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "values",
+    "psi_study_estimate", "psi_direct", "psi_baseline", "psi_entropy", *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "kernel_fraction", "skipped_layers", "values",
     "inference_metric", "inference_equal", "latency_b1_s", "latency_b64_s", "latency_b1_ratio",
     "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "kept_epoch", "diverged", "seconds_compress",
     "seconds_encode", "wall_s", "max_rss_mb", "device", "backend", "commit")
@@ -58,7 +62,8 @@ def run_row(metrics, encoding, compress_benchmark, encode_benchmark, provenance=
                after_retrain=metrics["after_retrain"], delta=sign * (metrics["after_retrain"] - metrics["baseline"]),
                epochs=metrics["epochs"], kept_epoch=metrics.get("kept_epoch"), diverged=metrics.get("diverged") or "",
                seconds_compress=metrics["seconds"], seconds_encode=encoding["seconds"],
-               values=_values(metrics))
+               values=_values(metrics), kernel_fraction=metrics.get("kernel_fraction"),
+               skipped_layers=skipped_text(metrics.get("skipped_layers")))
     row.update(_psi(encoding, [kind for kind in KINDS if kind in encoding["weights"]]))
     row.update(_inference(encoding), **_costs(encoding, metrics.get("artifact")))
     return row

@@ -10,6 +10,7 @@ import numpy as np
 
 from .compression.retrain import compile_settings, compiled_metrics, evaluate
 from .data import hold_out
+from .loading import CONFIG_OPTION, load_model
 from .metrics import concordance_index, metric_short_name
 
 LOSSES = {"classification": "sparse_categorical_crossentropy", "regression": "mse"}
@@ -151,12 +152,14 @@ def flip_and_shift(images, rng, shift=SHIFT):
     return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
 
 
-def load_model_file(path, task, settings):
+def load_model_file(path, task, settings, imports=()):
     """Load your own .keras/.h5 model; compile it for the task if it was saved uncompiled.
 
     A classification model compiled without an accuracy metric gets one, first: it is what it is scored on.
+    imports: the experiment's modules that define its custom layers, imported first; a class still
+    missing is a ValueError naming it and the experiment's imports: option.
     """
-    model = keras.saving.load_model(path)
+    model = load_model(path, imports, CONFIG_OPTION)
     if not model.compiled:
         compile_for(model, task, settings)
     elif task == "classification" and not _has_accuracy(model):

@@ -77,7 +77,8 @@ def test_best_space_is_the_smallest_psi_that_keeps_the_baseline_and_counts_equal
                                   "params", "values", "perf", "baseline", "delta", "psi",
                                   "matches_baseline", "perf_std", "seeds", "latency_b1_ratio",
                                   "peak_mb", "artifact", "psi_direct", "psi_baseline",
-                                  "baseline_mean", "baseline_std", "baseline_seeds"]
+                                  "baseline_mean", "baseline_std", "baseline_seeds", "psi_network",
+                                  "kernel_fraction", "skipped_layers"]
 
 
 def test_best_space_ties_on_psi_go_to_the_better_run():

@@ -2,11 +2,11 @@
 from pandas import notna
 
 from ..atomic import write_csv, write_text
-from .frames import BEST_COLUMNS, KEEPS_BASELINE, shown_method, tidy_best
-from .text import failed_section, fmt_delta, fmt_perf, fmt_psi, latex_tabular, markdown_table
+from .frames import BEST_COLUMNS, KEEPS_BASELINE, label, layer_order, shown_method, tidy_best
+from .text import failed_section, fmt_delta, fmt_fraction, fmt_perf, fmt_psi, latex_tabular, markdown_table
 
 HEADER = ["layers", "method", "selection", "config", "values", "perf", "delta", "psi study", "psi direct", "psi baseline",
-          "matches baseline"]
+          "matches baseline", "kernels compressed"]
 NO_MATCH = "no: closest run"
 
 
@@ -20,7 +20,7 @@ def _cells(row):
     if row.seeds > 1:
         perf += f" ± {fmt_perf(row.perf_std)} ({row.seeds} seeds)"
     return [row.layers, shown_method(row), row.selection, row.config, row.values, perf, fmt_delta(row.delta), fmt_psi(row.psi),
-            fmt_psi(row.psi_direct), fmt_psi(row.psi_baseline), matches]
+            fmt_psi(row.psi_direct), fmt_psi(row.psi_baseline), matches, fmt_fraction(row.kernel_fraction)]
 
 
 def _sections(best):
@@ -51,12 +51,25 @@ def best_markdown(best, failed=None):
             "values: the distinct nonzero values the compressed layers really hold after retraining "
             "(conv/dense for both), which can be fewer than k. pr_X \"(study mode)\" quantized the whole pruned "
             "matrix, zeros included, as the study's code does; other pr_X quantized the survivors of pruning. "
+            "kernels compressed: the share of the model's kernel parameters in the compressed layers (kernels "
+            "only: biases, normalization and non-trainable state excluded); the layers holding the rest are listed "
+            "under each table, and psi covers the compressed layers only. "
             f"{KEEPS_BASELINE}\n"]
     if best.empty:
         text.append("\nNo successful compression run.\n")
-    for title, rows in _sections(best):
-        text.append(f"\n**{title}**\n\n" + markdown_table(HEADER, rows))
+    for (title, rows), (_, group) in zip(_sections(best), best.groupby("experiment", sort=True)):
+        text.append(f"\n**{title}**\n\n" + markdown_table(HEADER, rows) + _skipped_lines(group))
     return "".join(text) + failed_section(failed)
+
+
+def _skipped_lines(group):
+    """Per layer selection of one experiment, the layers its runs left uncompressed (none: no line)."""
+    lines = []
+    for layers in sorted(set(group["layers"]), key=layer_order):
+        skipped = sorted({label(text) for text in group[group["layers"] == layers]["skipped_layers"]} - {""})
+        if skipped:
+            lines.append(f"\nNot compressed with layers {layers}: {' / '.join(skipped)}\n")
+    return "".join(lines)
 
 
 def write_best(best, csv_path, md_path, tex_path, failed=None):

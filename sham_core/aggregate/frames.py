@@ -6,7 +6,9 @@ SUMMARY_COLUMNS = ("experiment", "layers", "method", "config", "params", "status
 BEST_COLUMNS = ["experiment", "layers", "method", "prune_quantize", "selection", "config", "params", "values",
                 "perf", "baseline", "delta", "psi", "matches_baseline", "perf_std", "seeds",
                 "latency_b1_ratio", "peak_mb", "artifact", "psi_direct", "psi_baseline",
-                "baseline_mean", "baseline_std", "baseline_seeds"]
+                "baseline_mean", "baseline_std", "baseline_seeds", "psi_network", "kernel_fraction", "skipped_layers"]
+# The whole network's psi and the share of its kernel parameters compressed: empty in tables written before them.
+COVERAGE_COLUMNS = ("psi_network", "kernel_fraction", "skipped_layers")
 FAILED_COLUMNS = ["experiment", "layers", "method", "params", "error"]
 # The rule of keeps_baseline, for the tables' explanations.
 KEEPS_BASELINE = ("A run keeps the baseline when delta >= 0, or, where the config trains the baseline with "
@@ -74,6 +76,7 @@ def usable(df):
 
 def tidy_best(best):
     """The best table checked, with text labels and bool matches, also when read from a CSV."""
+    best = best.assign(**{column: None for column in COVERAGE_COLUMNS if column not in best.columns})
     require_columns(best, BEST_COLUMNS, "best")
     df = best.copy()
     for col in ("experiment", "layers", "method", "prune_quantize", "selection", "config", "params", "values"):

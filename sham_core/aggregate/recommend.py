@@ -3,9 +3,11 @@ from pandas import isna, notna
 
 from .frames import (KEEPS_BASELINE, direct_psi, experiment_info, experiments, layer_order, runs, shown_method,
                      tidy_best)
-from .frames import usable
+from .frames import label, usable
 from .selection import failed_runs
-from .text import failed_section, fmt_delta, fmt_perf, fmt_psi
+from .text import failed_section, fmt_delta, fmt_fraction, fmt_perf, fmt_psi
+
+SMALL_SHARE = 0.5  # below this share of the kernel parameters compressed, the recommendation warns
 
 INTRO = ("Following the study's rule, on the formats that compute x @ W directly: among the methods "
          "whose best_direct run keeps the baseline performance, choose the one with the "
@@ -14,8 +16,11 @@ INTRO = ("Following the study's rule, on the formats that compute x @ W directly
          "format that multiplies on its stored form, psi_study for the study's format (index map for "
          "conv, HAM or sHAM for dense; what the paper comparison uses), psi_baseline for the smallest "
          "general-purpose compressor (gzip, xz, zstd), which must decode the weights before every "
-         "multiply. Summaries without psi_direct are ranked on psi_study. delta > 0 means better than "
-         f"the uncompressed network. {KEEPS_BASELINE}\n")
+         "multiply. Summaries without psi_direct are ranked on psi_study. psi_network: the whole network's "
+         "stored bytes over its float32 bytes, shown beside; the ranking stays on the compressed layers' psi, "
+         "the study's rule, with a warning where those layers hold under half of the model's kernel "
+         "parameters (kernels only: biases, normalization and non-trainable state excluded). delta > 0 means "
+         f"better than the uncompressed network. {KEEPS_BASELINE}\n")
 
 
 def _psi_text(row):
@@ -25,7 +30,22 @@ def _psi_text(row):
     text = f"psi_direct {fmt_psi(row.psi_direct)} (psi_study {fmt_psi(row.psi)}"
     if notna(row.psi_baseline):
         text += f", psi_baseline {fmt_psi(row.psi_baseline)}"
+    if notna(getattr(row, "psi_network", None)):
+        text += f", psi_network {fmt_psi(row.psi_network)}"
     return text + ")"
+
+
+def _coverage_warning(rows):
+    """A bold sentence when the compressed layers hold under SMALL_SHARE of the model's kernel parameters."""
+    fractions = rows["kernel_fraction"].astype(float).dropna() if "kernel_fraction" in rows.columns else []
+    if not len(fractions) or fractions.max() >= SMALL_SHARE:
+        return ""
+    skipped = next((label(text) for text in rows.get("skipped_layers", []) if label(text)), "")
+    networks = rows["psi_network"].astype(float).dropna() if "psi_network" in rows.columns else []
+    network = f" (psi_network {fmt_psi(networks.min())} at best)" if len(networks) else ""
+    left = f"; not compressed: {skipped}" if skipped else ""
+    return (f" **Warning: the compressed layers hold only {fmt_fraction(fractions.max())} of the model's kernel "
+            f"parameters, so the psi above says little about the whole network{network}{left}.**")
 
 
 def _baseline_note(row):
@@ -95,7 +115,7 @@ def _layer_line(best, exp, layers, n_failed, info):
         text = _best_perf(perf, info["metric"], info["higher_is_better"])
     if n_failed:
         text += f" ({n_failed} failed or diverged run(s) left out.)"
-    return f"- **{layers}**: {text}"
+    return f"- **{layers}**: {text}{_coverage_warning(rows)}"
 
 
 def _experiment_block(best, all_runs, exp, info):

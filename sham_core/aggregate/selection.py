@@ -22,7 +22,9 @@ def _row(run, selection, matches):
             "latency_b1_ratio": run.get("latency_b1_ratio"), "peak_mb": run.get("peak_mb"),
             "artifact": run.get("artifact"), "psi_direct": run.get("psi_direct"),
             "psi_baseline": run.get("psi_baseline"), "baseline_mean": run.get("baseline_mean"),
-            "baseline_std": run.get("baseline_std"), "baseline_seeds": run.get("baseline_seeds")}
+            "baseline_std": run.get("baseline_std"), "baseline_seeds": run.get("baseline_seeds"),
+            "psi_network": run.get("psi_network"), "kernel_fraction": run.get("kernel_fraction"),
+            "skipped_layers": run.get("skipped_layers")}
 
 
 def _smallest(group, psi, selection):

@@ -31,6 +31,11 @@ def fmt_psi(x, signed=False):
     return f"{float(x):{sign}{spec}}"
 
 
+def fmt_fraction(x):
+    """A share as a percentage with one decimal, e.g. "42.5 %"."""
+    return "" if _missing(x) else f"{100 * float(x):.1f} %"
+
+
 def markdown_table(header, rows):
     """A GitHub markdown table from a header list and rows of already formatted cells."""
     def line(cells):
