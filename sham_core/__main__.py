@@ -111,7 +111,7 @@ def run_compress(parser, args):
                  info={"model_file": args.model, "data": args.data, "epochs": args.epochs, "seed": args.seed,
                        "prune_quantize": args.prune_quantize})
     print(f"{method} on {args.layers} layers: psi {sizes['psi']:.4f}")
-    print(f"{coverage_text(res.coverage)}")
+    print(coverage_text(res.coverage))
     if (res.coverage["kernel_fraction"] or 0) < 0.5:
         print(f"warning: the compressed layers hold under half of the kernel parameters: psi covers them only; "
               f"the file's psi over the whole network is {sizes['file_psi']:.4f}", file=sys.stderr)

@@ -196,8 +196,9 @@ def test_custom_layers_need_their_module_and_the_cli_imports_it(layer_module, mo
     argv = ["compress", str(model_path), "--method", "pr", "--p", "50", "-o", str(folder / "c.sham")]
     with pytest.raises(SystemExit):
         main(argv)
-    assert ("the model uses the class 'Doubler', which Keras cannot find; import the module that defines "
-            "and registers it (@keras.saving.register_keras_serializable()) with --import MODULE") in capsys.readouterr().err
+    assert ("the model uses the class 'Doubler', which Keras cannot find; import the module that defines and "
+            "registers it (@keras.saving.register_keras_serializable()) with --import MODULE"
+            ) in capsys.readouterr().err
     main([*argv, "--import", module])
     capsys.readouterr()
 

@@ -39,7 +39,7 @@ def check_unique_names(model):
 
 
 def check_float(model):
-    """ValueError naming the first quantized layer (model.quantize: int8, int4, float8, ...), or LoRA that cannot be merged.
+    """ValueError naming the first quantized layer (model.quantize: int8, int4, float8, ...) or unmergeable LoRA.
 
     A quantized kernel holds integer codes and scales, not weights: compressing them would be wrong.
     LoRA is merged into the kernels of the layers the model lists (see layers.plain_weights), not
@@ -60,7 +60,7 @@ def check_float(model):
 
 
 def layer_paths(model, prefix=""):
-    """(path, layer) of every layer of ``model`` as all_layers walks them, the path through nested models joined by /."""
+    """(path, layer) of every layer of ``model``, nested models flattened, the path through them joined by /."""
     for layer in model.layers:
         if isinstance(layer, keras.Model):
             yield from layer_paths(layer, f"{prefix}{layer.name}/")
