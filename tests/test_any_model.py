@@ -122,6 +122,12 @@ def test_a_quantized_model_is_refused_naming_the_layer(mode):
         compress(model, "pr", "dense", {"p": 50})
 
 
+def test_negative_epochs_are_refused():
+    model = functional()
+    with pytest.raises(ValueError, match="epochs must be 0 .* or more, got -1"):
+        compress(model, "pr", "dense", {"p": 50}, train=data(model), epochs=-1)
+
+
 def lora_model():
     """A functional model (input named, so that only LoRA is new) whose first Dense has LoRA and a nonzero adapter."""
     model = functional("features")

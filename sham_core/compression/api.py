@@ -55,6 +55,8 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     The input model is left untouched.
     """
     plan = _plan(model, method, layers, params, prune_quantize)
+    if epochs < 0:
+        raise ValueError(f"epochs must be 0 (no retraining) or more, got {epochs}")
     if epochs and train is None:
         raise ValueError("epochs > 0 needs train=(x, y) to retrain on")
     rng = np.random.default_rng(seed)
