@@ -159,7 +159,7 @@ def bench_matrix(shape, p, k, zeros, names, seed, repeats):
     scipy_b64_s, s64 = measure(lambda: (St @ X.T).T, repeats)
     if not (matches(s1, y1, bounds[0]) and matches(s64, y64, bounds[1])):
         raise RuntimeError(f"scipy and numpy disagree on x @ W for {n}x{m}, p={p:g}, k={k}, zeros={zeros}")
-    del St, s1, s64
+    St = s1 = s64 = None  # free them before the formats' matrices
     common = dict(shape=f"{n}x{m}", n=n, m=m, p=f"{p:g}", k=k, zeros=zeros,
                   entropy_psi=entropy_bits(W) / (32 * n * m),
                   entropy_nz_psi=entropy_bits(W, nonzero_only=True) / (32 * n * m),

@@ -124,7 +124,8 @@ def run_methods(args):
     for label, seconds, ratio in time_retraining(args.samples, args.extra_epochs, retrained):
         worst_ratio = max(worst_ratio, ratio)
         print(f"{label:<16} {seconds:8.3f} s/epoch  ratio {ratio:5.2f}", flush=True)
-    print(f"\n# worst compression step {worst:.2f} s (target 10), worst retraining ratio {worst_ratio:.2f} (target 1.3)")
+    print(f"\n# worst compression step {worst:.2f} s (target 10), "
+          f"worst retraining ratio {worst_ratio:.2f} (target 1.3)")
 
 
 def add_parser(commands, comma_list, int_at_least):

@@ -110,7 +110,7 @@ def pareto_front(psi, perf, higher_is_better):
 
 
 def _psi_panel(ax, runs, info, palette):
-    """One scatter panel: runs by method (± std over seeds; hollow: psi_direct), the baseline (± its std), Pareto front."""
+    """One scatter panel: runs by method (± std over seeds; hollow: psi_direct), the baseline (± std), Pareto front."""
     sns.scatterplot(data=runs, x="psi", y="after_retrain", hue="method", palette=palette,
                     legend=False, s=36, ax=ax)
     spread = runs[runs.get("seeds", 1) > 1] if "seeds" in runs else runs.iloc[:0]

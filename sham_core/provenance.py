@@ -33,11 +33,11 @@ def provenance(seed, threads=None):
                         "logical_cpus": os.cpu_count(), "usable_cpus": usable_cpus()},
             "hostname": socket.gethostname(), "platform": platform.platform(),
             "python": platform.python_version(), "seed": seed,
-            "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+            "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
 
 
 def write_provenance(path, seed, threads=None, **fields):
-    """Write provenance(seed, threads) and the run's own ``fields`` (e.g. prune_quantize) to path as JSON, atomically."""
+    """Write provenance(seed, threads) and the run's own ``fields`` (e.g. prune_quantize) to path as JSON (atomic)."""
     write_json(dict(provenance(seed, threads), **fields), path)
 
 

@@ -21,11 +21,12 @@ from .metrics import higher_is_better, metric_short_name
 KINDS = ("dense", "conv")
 SUMMARY_COLUMNS = (
     "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method",
-    "prune_quantize", "config", "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain", "delta", "psi", "psi_study",
-    "psi_study_estimate", "psi_direct", "psi_baseline", "psi_entropy", *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "kernel_fraction", "skipped_layers", "values",
-    "inference_metric", "inference_equal", "latency_b1_s", "latency_b64_s", "latency_b1_ratio",
-    "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "kept_epoch", "diverged", "seconds_compress",
-    "seconds_encode", "wall_s", "max_rss_mb", "device", "backend", "commit")
+    "prune_quantize", "config", "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain",
+    "delta", "psi", "psi_study", "psi_study_estimate", "psi_direct", "psi_baseline", "psi_entropy",
+    *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "kernel_fraction",
+    "skipped_layers", "values", "inference_metric", "inference_equal", "latency_b1_s", "latency_b64_s",
+    "latency_b1_ratio", "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "kept_epoch",
+    "diverged", "seconds_compress", "seconds_encode", "wall_s", "max_rss_mb", "device", "backend", "commit")
 RUN_ID = ("experiment", "layers", "method", "params", "seed")
 MATMUL_COLUMNS = (*RUN_ID, "layer", "format", "b", "zero_fraction", "ratio_numpy", "ratio_scipy", "cpu",
                   "threads")
@@ -33,7 +34,7 @@ HISTORY_COLUMNS = (*RUN_ID, "epoch", "train", "test")
 
 
 def metric_label(task, metric):
-    """The metric's short name in the tables (accuracy, mse, mae, huber, ...); "loss" where an old record says only that."""
+    """The metric's short name in the tables (accuracy, mse, mae, huber, ...); "loss" where an old record says so."""
     return metric_short_name(metric) if metric else "accuracy" if task == "classification" else "mse"
 
 

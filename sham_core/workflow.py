@@ -61,7 +61,7 @@ class Run:
 
     @property
     def prune_quantize(self):
-        """How the run's pr_X methods quantize: "study", "survivors", "" without pr_X, "conv/dense" modes if they differ."""
+        """How the run's pr_X methods quantize: "study", "survivors", "" without pr_X, "conv/dense" if they differ."""
         if self.layers != "both":
             return _mode(self.method, self.params)
         modes = [_mode(method, self.params[kind]) for kind, method in zip(("conv", "dense"), self.method.split("+"))]

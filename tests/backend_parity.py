@@ -26,8 +26,8 @@ CASES = [
 
 
 def main():
-    for build, load, layers, method in CASES:
-        model, data = build(), load()
+    for build, load_data, layers, method in CASES:
+        model, data = build(), load_data()
         before = weights(model)
         res = compress(model, method, layers, PARAMS[method], train=data, test=data, epochs=1, batch_size=32)
         check_result(model, before, res, {layers: method}, {layers: PARAMS[method]})

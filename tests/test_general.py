@@ -93,7 +93,7 @@ def test_flipped_payload_bytes_give_format_error_or_a_matrix(name):
     """Past the CRC, a damaged stream is refused by the codec or decodes to some matrix."""
     size = FORMATS[name].from_dense(W).payload.size
     for position in np.random.default_rng(4).choice(size, size=min(size, 60), replace=False):
-        def flip(c, p):
+        def flip(c, p, position=position):
             p[position] ^= 0x5A
             return c, p
         try:

@@ -74,7 +74,8 @@ def test_prune_quantize_only_on_pr_x_entries_and_only_known_modes(entry, message
 def test_a_list_of_modes_runs_each_point_in_both_on_one_baseline():
     runs = expand_grid(load("prune_quantize.yaml"))
     paths = {run.path for run in runs}
-    assert {"vgg_mini-digits/dense/pr_uq/p~90/k~8/seed~1", "vgg_mini-digits/dense/pr_uq/p~90/k~8/pq~study/seed~1"} <= paths
+    assert {"vgg_mini-digits/dense/pr_uq/p~90/k~8/seed~1",
+            "vgg_mini-digits/dense/pr_uq/p~90/k~8/pq~study/seed~1"} <= paths
     assert len(runs) == 8 * 2 * 3 and {run.experiment for run in runs} == {"vgg_mini-digits"}
 
 
@@ -195,7 +196,8 @@ def test_a_bad_config_fails_the_dry_run_naming_the_key(tmp_path):
 
 def test_defaults_are_filled_inside_each_experiment():
     config = {"datasets": {"d": {"source": "sklearn_digits"}}, "grid": {},
-              "experiments": [{"model": "vgg_mini", "dataset": "d"}, {"model": "vgg_mini", "dataset": "d", "name": "b"}]}
+              "experiments": [{"model": "vgg_mini", "dataset": "d"},
+                              {"model": "vgg_mini", "dataset": "d", "name": "b"}]}
     validate(config, SCHEMA)
     for experiment in config["experiments"]:
         assert experiment["train"]["epochs"] == 30 and experiment["retrain"]["lr_cumulative"] == 1e-6

@@ -5,8 +5,8 @@ from ..atomic import write_csv, write_text
 from .frames import BEST_COLUMNS, KEEPS_BASELINE, label, layer_order, shown_method, tidy_best
 from .text import failed_section, fmt_delta, fmt_fraction, fmt_perf, fmt_psi, latex_tabular, markdown_table
 
-HEADER = ["layers", "method", "selection", "config", "values", "perf", "delta", "psi study", "psi direct", "psi baseline",
-          "matches baseline", "kernels compressed"]
+HEADER = ["layers", "method", "selection", "config", "values", "perf", "delta", "psi study", "psi direct",
+          "psi baseline", "matches baseline", "kernels compressed"]
 NO_MATCH = "no: closest run"
 
 
@@ -19,8 +19,9 @@ def _cells(row):
     perf = fmt_perf(row.perf)
     if row.seeds > 1:
         perf += f" ± {fmt_perf(row.perf_std)} ({row.seeds} seeds)"
-    return [row.layers, shown_method(row), row.selection, row.config, row.values, perf, fmt_delta(row.delta), fmt_psi(row.psi),
-            fmt_psi(row.psi_direct), fmt_psi(row.psi_baseline), matches, fmt_fraction(row.kernel_fraction)]
+    return [row.layers, shown_method(row), row.selection, row.config, row.values, perf, fmt_delta(row.delta),
+            fmt_psi(row.psi), fmt_psi(row.psi_direct), fmt_psi(row.psi_baseline), matches,
+            fmt_fraction(row.kernel_fraction)]
 
 
 def _sections(best):

@@ -69,10 +69,12 @@ def _quantized(method, params, named_kernels, masks, rng, whole_pruned=False):
     By default only the survivors of pruning are quantized; ``whole_pruned`` quantizes every
     entry of the pruned kernels (pruned ones as 0) and keeps the values the survivors landed on.
     """
-    kept = [np.ones(kernel.shape, bool) if mask is None else mask for (_, _, kernel), mask in zip(named_kernels, masks)]
-    quantized = [np.ones(kernel.shape, bool) if whole_pruned else keep for (_, _, kernel), keep in zip(named_kernels, kept)]
-    values = np.concatenate([np.where(keep, kernel, 0)[entries]
-                             for (_, _, kernel), keep, entries in zip(named_kernels, kept, quantized)]).astype(np.float32)
+    kept = [np.ones(kernel.shape, bool) if mask is None else mask
+            for (_, _, kernel), mask in zip(named_kernels, masks)]
+    quantized = [np.ones(kernel.shape, bool) if whole_pruned else keep
+                 for (_, _, kernel), keep in zip(named_kernels, kept)]
+    values = np.concatenate([np.where(keep, kernel, 0)[entries] for (_, _, kernel), keep, entries
+                             in zip(named_kernels, kept, quantized)]).astype(np.float32)
     if not any(keep.any() for keep in kept):
         raise ValueError(f"{method.name}: no weight survives pruning, nothing to quantize; lower p")
     if params["k"] > values.size:
@@ -88,7 +90,7 @@ def _quantized(method, params, named_kernels, masks, rng, whole_pruned=False):
         centroid_of.append(indices)
     codebook, remap = _used_codebook(result.centroids, [ix[keep] for ix, keep in zip(centroid_of, kept)])
     layers = []
-    for (name, kind, kernel), keep, mask, indices in zip(named_kernels, kept, masks, centroid_of):
+    for (name, kind, _kernel), keep, mask, indices in zip(named_kernels, kept, masks, centroid_of):
         indices = np.where(keep, remap[indices], 0).astype(np.int32)
         zeroed = int(np.count_nonzero(indices[keep] == 0))
         layers.append(CompressedLayer(name, kind, method.name, codebook[indices], mask=mask, codebook=codebook,

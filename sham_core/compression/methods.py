@@ -4,8 +4,8 @@ A method prunes, shares values through a codebook, or factorizes; the pr_X metho
 the first two in turn. Adding a method is one quantizer file plus one line in METHODS.
 """
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .ecsq import DEFAULT_LAMBDAS, ecsq_quantize
 from .kmeans import cws_quantize, cws_study_quantize

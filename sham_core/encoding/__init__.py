@@ -9,7 +9,8 @@ prod(shape[:-1]) x shape[-1], slr as us and v), weights, bytes {format: nbytes},
 entropy_bytes, choice, choice_bytes}]; weights, bytes, psi: {group: ...} for "dense" and "conv"
 (the kinds present) and "network", bytes and psi keyed by format, "choice" and "entropy";
 study_estimate: the study's own byte estimates per group present (formats.study_bytes over the
-group's 2-D parts together), dense {ham, sham, choice (the smaller)}, conv {im, choice}; machine; matmul: [{name, method, shape, factored, zero_fraction, numpy_b1_s, numpy_b64_s,
+group's 2-D parts together), dense {ham, sham, choice (the smaller)}, conv {im, choice}; machine;
+matmul: [{name, method, shape, factored, zero_fraction, numpy_b1_s, numpy_b64_s,
 scipy_b1_s, scipy_b64_s, formats: {format: {b1_s, b64_s, ratio_b1_dense, ratio_b64_dense,
 ratio_b1_scipy, ratio_b64_scipy}}}] per dense layer; inference: [{format, metric_name,
 metric, decoded_metric, equal}] for sham and ham ([] without a dense layer).
