@@ -1,5 +1,6 @@
 """The workflow end to end on config/test.yaml, and on a model and dataset brought by the user."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,24 @@ def test_each_run_keeps_a_model_file_that_runs(tiny_run):
     assert accuracy == pytest.approx(run.after_retrain, abs=1e-6)
     assert run.artifact in (tiny_run / "results" / "tables" / "recommendation.md").read_text()
     assert (tiny_run / run.artifact).with_name("provenance.json").exists()
+
+
+def test_no_job_runs_beside_a_timing_job(tiny_run):
+    """Each job logs when it held the machine's job lock (sham_core/jobenv.py); on this local run with --cores 2,
+    no two timing jobs (encode, encode_baseline) overlap, and no other job overlaps a timing job."""
+    spans = []
+    for log in (tiny_run / "results" / "logs").rglob("*.log"):
+        for mode, start, end in HELD.findall(log.read_text()):
+            spans.append((mode, float(start), float(end), str(log.relative_to(tiny_run))))
+    timing = [span for span in spans if span[0] == "exclusive"]
+    assert len(timing) == 5 and all("/encode/" in span[3] for span in timing), spans
+    assert len(spans) - len(timing) >= 9, spans  # data, 2 trainings, 4 compress, aggregate, plots
+    for _, start, end, log in timing:
+        overlapping = [other for other in spans if other[3] != log and other[1] < end and start < other[2]]
+        assert not overlapping, (log, start, end, overlapping)
+
+
+HELD = re.compile(r"job slot: (\w+) lock .*, waited [\d.]+ s, held from ([\d.]+) to ([\d.]+)")
 
 
 def test_a_second_run_has_nothing_to_do(tiny_run):

@@ -1,8 +1,12 @@
 """Compress and retrain one run of the grid."""
-from sham_core.jobs import compress_job
-from sham_core.joblog import logging_to
+from sham_core.jobenv import gpu_memory_growth, job_slot
 
-with logging_to(snakemake.log[0]):
-    compress_job(snakemake.params.run, snakemake.params.experiment, snakemake.input.model,
-                 snakemake.input.data, snakemake.input.meta,
-                 dict(snakemake.output.items()))
+with job_slot(snakemake.log[0]):  # the imports too: they take CPU
+    from sham_core.joblog import logging_to
+    from sham_core.jobs import compress_job
+
+    with logging_to(snakemake.log[0]):
+        gpu_memory_growth()
+        compress_job(snakemake.params.run, snakemake.params.experiment, snakemake.input.model,
+                     snakemake.input.data, snakemake.input.meta,
+                     dict(snakemake.output.items()))
