@@ -1,20 +1,28 @@
 # The compression benchmark: data -> baseline -> compression grid -> encoding -> tables,
-# plots and report. `snakemake --cores all` runs config/config.yaml; a --configfile
-# replaces it instead of being merged into it.
+# plots and report. `snakemake --cores all` runs config/config.yaml. A config that lists
+# experiments (a --configfile) replaces it instead of being merged into it; settings
+# without experiments (--config seed=2) change it. Threads and resources: rules/*.smk;
+# rerun-incomplete: profiles/default (the workflow profile, applied without a flag).
 import os
 
-from snakemake.utils import min_version
+import yaml
+from snakemake.utils import min_version, update_config
 
 from sham_core.workflow import validate_config
 
 min_version("9.0")
 
-if not workflow.overwrite_configfiles:
-    workflow.configfile(os.path.join(workflow.basedir, "config", "config.yaml"))
+if "experiments" not in config:
+    overrides = dict(config)
+    config.clear()
+    with open(os.path.join(workflow.basedir, "config", "config.yaml")) as default:
+        config.update(yaml.safe_load(default))
+    update_config(config, overrides)
 try:  # the first lines name the bad key and what is allowed there
     validate_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
 except ValueError as error:
     raise WorkflowError(str(error))
+
 
 report: "report/workflow.rst"
 

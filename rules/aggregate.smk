@@ -7,8 +7,11 @@ rule aggregate:
         encode_benchmarks=expand("results/benchmarks/encode/{path}.tsv", path=RUNS),
         baselines=expand("results/models/{experiment}/metrics.json", experiment=EXPERIMENTS),
         baseline_encodings=expand("results/models/{experiment}/encoding.json", experiment=EXPERIMENTS),
-        baseline_seeds=[f"results/models/{name}/seed~{seed}/metrics.json"
-                        for name, seeds in BASELINE_SEEDS.items() for seed in seeds],
+        baseline_seeds=[
+            f"results/models/{name}/seed~{seed}/metrics.json"
+            for name, seeds in BASELINE_SEEDS.items()
+            for seed in seeds
+        ],
         reference=os.path.join(workflow.basedir, "config", "reference", "paper_results.csv"),
     output:
         summary=report("results/tables/summary.csv", caption="../report/summary.rst", category="Tables"),
@@ -18,17 +21,30 @@ rule aggregate:
         best_csv=report("results/tables/best.csv", caption="../report/best.rst", category="Tables"),
         best_md=report("results/tables/best.md", caption="../report/best.rst", category="Tables"),
         best_tex=report("results/tables/best.tex", caption="../report/best.rst", category="Tables"),
-        recommendation=report("results/tables/recommendation.md", caption="../report/recommendation.rst",
-                              category="Tables"),
-        comparison_csv=report("results/tables/paper_comparison.csv", caption="../report/paper_comparison.rst",
-                              category="Tables"),
-        comparison_md=report("results/tables/paper_comparison.md", caption="../report/paper_comparison.rst",
-                             category="Tables"),
-    params:
-        experiments={name: {"model": e["model"], "dataset": e["dataset"], "seed": config["seed"],
-                            "baseline_seeds": BASELINE_SEEDS[name]} for name, e in EXPERIMENTS.items()},
-        note=config.get("note"),
+        recommendation=report(
+            "results/tables/recommendation.md", caption="../report/recommendation.rst", category="Tables"
+        ),
+        comparison_csv=report(
+            "results/tables/paper_comparison.csv", caption="../report/paper_comparison.rst", category="Tables"
+        ),
+        comparison_md=report(
+            "results/tables/paper_comparison.md", caption="../report/paper_comparison.rst", category="Tables"
+        ),
     log:
         "results/logs/aggregate.log",
+    resources:
+        mem_mb=other_mem_mb("aggregate"),
+        runtime=other_runtime("aggregate"),
+    params:
+        experiments={
+            name: {
+                "model": e["model"],
+                "dataset": e["dataset"],
+                "seed": config["seed"],
+                "baseline_seeds": BASELINE_SEEDS[name],
+            }
+            for name, e in EXPERIMENTS.items()
+        },
+        note=config.get("note"),
     script:
         "../workflow_scripts/aggregate.py"

@@ -2,6 +2,7 @@
 import os
 import re
 
+from sham_core import resources as job_resources
 from sham_core.data.fetch import DATASETS_WITH_DOWNLOADS
 from sham_core.workflow import canonical, experiment_config, experiment_names, extra_baseline_seeds, runs_by_path
 
@@ -13,10 +14,26 @@ except ValueError as error:
 
 RUN_DIRS = [f"results/runs/{path}" for path in RUNS]
 BASELINE_SEEDS = {name: extra_baseline_seeds(experiment, config["seed"]) for name, experiment in EXPERIMENTS.items()}
-TABLES = expand("results/tables/{name}", name=["summary.csv", "points.csv", "matmul.csv", "history.csv", "best.csv",
-                "best.md", "best.tex", "recommendation.md", "paper_comparison.csv", "paper_comparison.md"])
-PLOTS = expand("results/plots/{name}.{ext}", name=["psi_vs_performance", "best_perf", "best_space",
-               "matmul_ratios", "retraining_curves", "latency_vs_psi"], ext=["png", "svg"])
+TABLES = expand(
+    "results/tables/{name}",
+    name=[
+        "summary.csv",
+        "points.csv",
+        "matmul.csv",
+        "history.csv",
+        "best.csv",
+        "best.md",
+        "best.tex",
+        "recommendation.md",
+        "paper_comparison.csv",
+        "paper_comparison.md",
+    ],
+)
+PLOTS = expand(
+    "results/plots/{name}.{ext}",
+    name=["psi_vs_performance", "best_perf", "best_space", "matmul_ratios", "retraining_curves", "latency_vs_psi"],
+    ext=["png", "svg"],
+)
 
 
 wildcard_constraints:
@@ -61,10 +78,51 @@ def model_file(wildcards):
 
 
 def gpus(wildcards):
+    """One GPU for a training job of an experiment with gpu: true (Slurm: --gpus=1)."""
     return 1 if EXPERIMENTS[wildcards.experiment]["gpu"] else 0
+
+
+def cpus_per_task(wildcards):
+    """The CPUs a training job asks of Slurm without a GPU (locally it takes one of --cores)."""
+    return 0 if gpus(wildcards) else job_resources.TRAINING_CPUS
+
+
+def cpus_per_gpu(wildcards):
+    """The CPUs a training job asks of Slurm beside its GPU."""
+    return job_resources.TRAINING_CPUS if gpus(wildcards) else 0
+
+
+def mem_mb(stage):
+    """Memory (MB) of a job of an experiment, from its model and input files; attempt n asks n times the first's."""
+    return lambda wildcards, input, attempt: job_resources.mem_mb(
+        stage, EXPERIMENTS[wildcards.experiment], input.size_mb, attempt
+    )
+
+
+def runtime(stage):
+    """Time limit (minutes) of a job of an experiment; attempt n asks for n times the first's."""
+    return lambda wildcards, attempt: job_resources.runtime(stage, EXPERIMENTS[wildcards.experiment], attempt)
+
+
+def other_mem_mb(rule):
+    """Memory (MB) of a data, aggregate or plots job."""
+    return lambda wildcards, input, attempt: job_resources.other_mem_mb(rule, input.size_mb, attempt)
+
+
+def other_runtime(rule):
+    """Time limit (minutes) of a data, aggregate or plots job."""
+    return lambda wildcards, attempt: job_resources.other_runtime(rule, attempt)
+
+
+def every_core(wildcards):
+    """A timing job's threads: every core of a local run; 8 where there is no --cores (a cluster, a dry run)."""
+    try:
+        return workflow.cores
+    except WorkflowError:
+        return 8
 
 
 def plot(name, caption):
     """Both files of a plot; the PNG goes into the report with its caption."""
-    return [report(f"results/plots/{name}.png", caption=f"../report/{caption}.rst", category="Plots"),
-            f"results/plots/{name}.svg"]
+    png = report(f"results/plots/{name}.png", caption=f"../report/{caption}.rst", category="Plots")
+    return [png, f"results/plots/{name}.svg"]

@@ -11,14 +11,18 @@ rule compress:
         metrics=f"{RUN}/metrics.json",
         artifact=f"{RUN}/model.sham",
         provenance=f"{RUN}/provenance.json",
-    params:
-        run=run_of,
-        experiment=experiment_of("model", "model_file", "imports", "dataset", "retrain", "higher_is_better"),
-    resources:
-        gpu=gpus,
     log:
         "results/logs/compress/{experiment}/{layers}/{method}/{params}.log",
     benchmark:
         "results/benchmarks/compress/{experiment}/{layers}/{method}/{params}.tsv"
+    resources:
+        gpu=gpus,
+        cpus_per_task=cpus_per_task,
+        cpus_per_gpu=cpus_per_gpu,
+        mem_mb=mem_mb("compress"),
+        runtime=runtime("compress"),
+    params:
+        run=run_of,
+        experiment=experiment_of("model", "model_file", "imports", "dataset", "retrain", "higher_is_better"),
     script:
         "../workflow_scripts/compress.py"

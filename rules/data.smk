@@ -7,10 +7,10 @@ localrules:
 rule download:
     output:
         "results/downloads/{source}/manifest.json",
-    params:
-        mirror=config["data"].get("mirror"),
     log:
         "results/logs/download/{source}.log",
+    params:
+        mirror=config["data"].get("mirror"),
     script:
         "../workflow_scripts/download.py"
 
@@ -21,12 +21,15 @@ rule data:
     output:
         data="results/data/{dataset}/data.npz",
         meta="results/data/{dataset}/meta.json",
-    params:
-        config=lambda wildcards: canonical(config["datasets"][wildcards.dataset]),
-        seed=config["seed"],
     log:
         "results/logs/data/{dataset}.log",
     benchmark:
         "results/benchmarks/data/{dataset}.tsv"
+    resources:
+        mem_mb=other_mem_mb("data"),
+        runtime=other_runtime("data"),
+    params:
+        config=lambda wildcards: canonical(config["datasets"][wildcards.dataset]),
+        seed=config["seed"],
     script:
         "../workflow_scripts/data.py"

@@ -1,4 +1,6 @@
-# Encoding times matmul kernels, so each job takes every core: timings never share them.
+# Encoding times matmul kernels, on the CPU (no gpu resource: the scripts hide the accelerators).
+# Locally each job takes every core and holds the machine's job lock exclusively
+# (sham_core/jobenv.py), so no other job runs beside a timing; on a cluster it has 8 CPUs of its own.
 
 
 rule encode:
@@ -11,16 +13,17 @@ rule encode:
         baseline="results/models/{experiment}/baseline.keras",
     output:
         f"{RUN}/encoding.json",
-    params:
-        timing=canonical(config["encode"]),
-        experiment=experiment_of("imports"),
-    threads: lambda wildcards: workflow.cores
-    resources:
-        gpu=gpus,
     log:
         "results/logs/encode/{experiment}/{layers}/{method}/{params}.log",
     benchmark:
         "results/benchmarks/encode/{experiment}/{layers}/{method}/{params}.tsv"
+    threads: every_core
+    resources:
+        mem_mb=mem_mb("encode"),
+        runtime=runtime("encode"),
+    params:
+        timing=canonical(config["encode"]),
+        experiment=experiment_of("imports"),
     script:
         "../workflow_scripts/encode.py"
 
@@ -31,15 +34,16 @@ rule encode_baseline:
         model="results/models/{experiment}/baseline.keras",
     output:
         "results/models/{experiment}/encoding.json",
-    params:
-        timing=canonical(config["encode"]),
-        experiment=experiment_of("imports"),
-    threads: lambda wildcards: workflow.cores
-    resources:
-        gpu=gpus,
     log:
         "results/logs/encode/{experiment}/baseline.log",
     benchmark:
         "results/benchmarks/encode/{experiment}/baseline.tsv"
+    threads: every_core
+    resources:
+        mem_mb=mem_mb("encode"),
+        runtime=runtime("encode"),
+    params:
+        timing=canonical(config["encode"]),
+        experiment=experiment_of("imports"),
     script:
         "../workflow_scripts/encode_baseline.py"

@@ -13,5 +13,8 @@ rule plots:
         latency_vs_psi=plot("latency_vs_psi", "latency_vs_psi"),
     log:
         "results/logs/plots.log",
+    resources:
+        mem_mb=other_mem_mb("plots"),
+        runtime=other_runtime("plots"),
     script:
         "../workflow_scripts/plots.py"

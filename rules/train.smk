@@ -5,15 +5,19 @@ rule train_baseline:
     output:
         model="results/models/{experiment}/baseline.keras",
         metrics="results/models/{experiment}/metrics.json",
-    params:
-        experiment=experiment_of("model", "model_file", "imports", "train", "higher_is_better"),
-        seed=config["seed"],
-    resources:
-        gpu=gpus,
     log:
         "results/logs/train/{experiment}.log",
     benchmark:
         "results/benchmarks/train/{experiment}.tsv"
+    resources:
+        gpu=gpus,
+        cpus_per_task=cpus_per_task,
+        cpus_per_gpu=cpus_per_gpu,
+        mem_mb=mem_mb("train"),
+        runtime=runtime("train"),
+    params:
+        experiment=experiment_of("model", "model_file", "imports", "train", "higher_is_better"),
+        seed=config["seed"],
     script:
         "../workflow_scripts/train_baseline.py"
 
@@ -26,14 +30,18 @@ rule train_baseline_seed:
     output:
         model="results/models/{experiment}/seed~{seed}/baseline.keras",
         metrics="results/models/{experiment}/seed~{seed}/metrics.json",
-    params:
-        experiment=experiment_of("model", "model_file", "train", "higher_is_better"),
-        seed=lambda wildcards: int(wildcards.seed),
-    resources:
-        gpu=gpus,
     log:
         "results/logs/train/{experiment}/seed~{seed}.log",
     benchmark:
         "results/benchmarks/train/{experiment}/seed~{seed}.tsv"
+    resources:
+        gpu=gpus,
+        cpus_per_task=cpus_per_task,
+        cpus_per_gpu=cpus_per_gpu,
+        mem_mb=mem_mb("train"),
+        runtime=runtime("train"),
+    params:
+        experiment=experiment_of("model", "model_file", "train", "higher_is_better"),
+        seed=lambda wildcards: int(wildcards.seed),
     script:
         "../workflow_scripts/train_baseline.py"

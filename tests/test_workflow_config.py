@@ -1,4 +1,5 @@
 """The workflow's config: schema validation, grid expansion, and dry runs listing the jobs."""
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -250,3 +251,65 @@ def test_baseline_seeds_need_a_baseline_to_train(tmp_path):
                           "-d", str(tmp_path), "--configfile", str(tmp_path / "bad.yaml")], capture_output=True,
                          text=True, timeout=300)
     assert run.returncode != 0 and "invalid config" in run.stdout + run.stderr
+
+
+CONFIGS = sorted(path.name for path in (ROOT / "config").glob("*.yaml") if path.name != "schema.yaml")
+
+
+def dry_run_without_cores(workdir, *args):
+    """snakemake -n as the README shows it: no --cores (a cluster run has none either)."""
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-s", str(ROOT / "Snakefile"), "-d", str(workdir),
+                          *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run.stdout + run.stderr
+
+
+def test_every_config_dry_runs_without_cores(tmp_path):
+    """paper.yaml included (5,051 jobs); the timing rules' threads fall back to 8 without --cores."""
+    assert {"config.yaml", "paper.yaml", "test.yaml"} <= set(CONFIGS)
+    for name in CONFIGS:
+        output = dry_run_without_cores(tmp_path / name, "--quiet", "rules", "--configfile", str(ROOT / "config" / name))
+        assert "This was a dry-run" in output, name
+    assert "--cores" not in dry_run_without_cores(tmp_path / "default", "--quiet", "rules")
+
+
+def job_resources(output):
+    """{rule: set of 'name=value' resources and 'threads=N'} from a dry run's job listing."""
+    jobs, rule = {}, None
+    for line in output.splitlines():
+        if match := re.match(r"^(?:local)?rule (\w+):$", line):
+            rule = match.group(1)
+        elif rule and (match := re.match(r"^\s+(resources|threads): (.+)$", line)):
+            values = match.group(2).split(", ") if match.group(1) == "resources" else [f"threads={match.group(2)}"]
+            jobs.setdefault(rule, set()).update(values)
+    return jobs
+
+
+def test_gpus_only_for_training_and_a_local_gpu_run_declares_how_many(tmp_path):
+    """gpu: true gives gpu=1 to train_baseline, train_baseline_seed and compress only; encode measures on the CPU.
+
+    `--resources gpu=1` (the README's local GPU command) says the machine has one GPU: Snakemake then
+    runs one of those jobs at a time (up to snakemake/snakemake#3913), and no job asks for more.
+    """
+    config = load("test.yaml")
+    config["experiments"][0]["gpu"] = True
+    (tmp_path / "gpu.yaml").write_text(yaml.safe_dump(config))
+    jobs = job_resources(dry_run_without_cores(tmp_path, "--configfile", str(tmp_path / "gpu.yaml"),
+                                               "--resources", "gpu=1"))
+    training = {"train_baseline", "train_baseline_seed", "compress"}
+    assert training | {"encode", "encode_baseline", "data", "aggregate", "plots"} <= set(jobs)
+    for rule, values in jobs.items():
+        gpus = {value for value in values if value.startswith("gpu=")}
+        assert gpus == ({"gpu=1"} if rule in training else set()), (rule, values)
+    for rule in training:
+        assert {"cpus_per_gpu=4", "cpus_per_task=0"} <= jobs[rule], jobs[rule]
+    for rule in ("encode", "encode_baseline"):
+        assert "threads=8" in jobs[rule] and any(value.startswith("runtime=") for value in jobs[rule])
+
+
+def test_config_overrides_without_experiments_change_the_default_config(tmp_path):
+    """--config seed=2 alone: config/config.yaml with seed 2, so its extra baselines are seeds 1 and 3."""
+    output = dry_run_without_cores(tmp_path, "--config", "seed=2")
+    assert "seed~1/baseline.keras" in output and "seed~3/baseline.keras" in output
+    assert "seed~2/baseline.keras" not in output
+    assert job_counts(output)["compress"] == len(expand_grid(load("config.yaml")))
