@@ -1,11 +1,15 @@
-"""The workflow through Slurm with profiles/slurm (skipped unless `sinfo` answers).
+"""The workflow through Slurm: a user's site profile plus the workflow profile (skipped unless `sinfo` answers).
 
-`scripts/slurm_local.sh up` (as root) starts a one-node cluster with a fake GPU; .ci/run does so
-and names "slurm" in SHAM_REQUIRE, which turns the skip into a failure. The cluster has no
-accounting, so the tests override the profile's status command with squeue.
+The site profile is profiles/slurm with an account added, given as $SNAKEMAKE_PROFILE the way a user
+installs their own; Snakemake adds profiles/default (the workflow profile) without a flag, and the
+rules bring their threads, memory, time and GPUs. `scripts/slurm_local.sh up` (as root) starts a
+one-node cluster with a fake GPU; .ci/run does so and names "slurm" in SHAM_REQUIRE, which turns the
+skip into a failure. The cluster has no accounting, so the tests override the profile's status
+command with squeue.
 """
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,12 +22,18 @@ import pytest
 import yaml
 
 from requirements import skip_unless
+from sham_core import resources
+from sham_core.workflow import expand_grid
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "profiles" / "slurm"
 CONFIG = Path(__file__).parent / "slurm_config.yaml"
+ACCOUNT = "shamtest"
 GOOD = "results/models/vgg_mini-digits/metrics.json"
+RUN, = expand_grid(yaml.safe_load(CONFIG.read_text()))
+ENCODING = f"results/runs/{RUN.path}/encoding.json"
 BROKEN = "results/models/broken/metrics.json"
+RETRY = "results/models/retry/metrics.json"
 
 
 def _cluster_problem():
@@ -46,19 +56,33 @@ def cluster():
     skip_unless(problem is None, "slurm", problem)
 
 
-def snakemake(workdir, *targets, timeout):
-    """snakemake --profile profiles/slurm with the local cluster's overrides.
+@pytest.fixture(scope="module")
+def site_profile(tmp_path_factory):
+    """A user's site profile: profiles/slurm with an account."""
+    folder = tmp_path_factory.mktemp("site")
+    profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
+    profile["default-resources"] = {"slurm_account": ACCOUNT}
+    (folder / "config.yaml").write_text(yaml.safe_dump(profile))
+    return folder
 
-    Returns (exit status, output, {line: seconds after the start when it was printed}).
+
+def snakemake(workdir, profile, *targets, timeout, options=()):
+    """snakemake with $SNAKEMAKE_PROFILE=profile (and the workflow profile), and the local cluster's overrides.
+
+    tests/ is on PYTHONPATH, for the retry experiment's imports: (fail_once). Returns (exit status,
+    output, {line: seconds after the start when it was printed}).
     """
     command = [sys.executable, "-m", "snakemake", *targets, "-s", str(ROOT / "Snakefile"), "-d", str(workdir),
-               "--configfile", str(CONFIG), "--profile", str(PROFILE),
+               "--configfile", str(CONFIG),
                # No accounting here: sacct fails, squeue works (MinJobAge=300).
                "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
-               "--slurm-keep-successful-logs", "--verbose"]
+               "--slurm-keep-successful-logs", "--verbose", *options]
+    environment = dict(os.environ, SNAKEMAKE_PROFILE=str(profile),
+                       PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")])))
     start = time.monotonic()
     lines, seen = [], {}
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=environment) as process:
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:
@@ -81,10 +105,16 @@ def sbatch_calls(output):
     return calls
 
 
+def option(call, name):
+    """The value of an sbatch option (`--mem 2001`, `-t 30`) in one sbatch call."""
+    return int(re.search(rf"(?:^|\s){re.escape(name)}[ =]'?(\d+)", call).group(1))
+
+
 @pytest.fixture(scope="module")
-def good_run(tmp_path_factory):
+def good_run(tmp_path_factory, site_profile):
+    """The GPU experiment's baseline and its one compression run, encoded."""
     workdir = tmp_path_factory.mktemp("slurm")
-    status, output, _ = snakemake(workdir, GOOD, timeout=300)
+    status, output, _ = snakemake(workdir, site_profile, GOOD, ENCODING, timeout=420)
     assert status == 0, output[-6000:]
     return workdir, output
 
@@ -96,12 +126,13 @@ def test_outputs_are_correct(good_run):
     metrics = json.loads((workdir / GOOD).read_text())
     assert metrics["epochs"] == 1 and 0 < metrics["test"] <= 1
     assert (workdir / "results" / "models" / "vgg_mini-digits" / "baseline.keras").stat().st_size > 10_000
+    assert json.loads((workdir / ENCODING).read_text())["bytes"]
 
 
 def test_jobs_went_through_sbatch_with_their_logs(good_run):
     workdir, output = good_run
     calls = sbatch_calls(output)
-    assert calls.get("train_baseline"), output[-3000:]
+    assert {"train_baseline", "compress", "encode"} <= set(calls), output[-3000:]
     logs = list((workdir / "results" / "logs" / "slurm" / "rule_train_baseline").rglob("*.log"))
     assert len(logs) == 1 and "rule train_baseline" in logs[0].read_text()
     # data is a localrule (it downloads on the login node) or a Slurm job of its own.
@@ -109,16 +140,29 @@ def test_jobs_went_through_sbatch_with_their_logs(good_run):
     assert len(data_logs) == len(calls.get("data", []))
 
 
-def test_gpu_rule_asks_slurm_for_a_gpu(good_run):
-    workdir, output = good_run
+def test_the_site_account_and_the_rules_resources_reach_every_sbatch_call(good_run):
+    """The site profile's slurm_account beside each rule's own memory and time, from the rules."""
+    _, output = good_run
+    for calls in sbatch_calls(output).values():
+        for call in calls:
+            assert f"-A {ACCOUNT}" in call and option(call, "--mem") >= 2000 and option(call, "-t") == 30, call
     call, = sbatch_calls(output)["train_baseline"]
-    wanted = yaml.safe_load((PROFILE / "config.yaml").read_text())["set-resources"]["train_baseline"]
-    for option in ("--gpus=1", f"--cpus-per-gpu={wanted['cpus_per_gpu']}", f"--mem {wanted['mem_mb']}",
-                   f"-t {wanted['runtime']}"):
-        assert option in call, (option, call)
-    for rule, rule_calls in sbatch_calls(output).items():
-        if rule != "train_baseline":
-            assert all("--gpus" not in c for c in rule_calls), rule
+    expected = resources.BASE_MB["vgg_mini"]["train"]
+    assert expected <= option(call, "--mem") < expected + 100, call
+
+
+def test_only_the_training_jobs_ask_for_a_gpu(good_run):
+    """train_baseline and compress ask for --gpus=1 and --cpus-per-gpu; encode (a CPU measurement) asks for neither."""
+    workdir, output = good_run
+    calls = sbatch_calls(output)
+    for rule in ("train_baseline", "compress"):
+        call, = calls[rule]
+        assert "--gpus=1" in call and f"--cpus-per-gpu={resources.TRAINING_CPUS}" in call, call
+    for rule, rule_calls in calls.items():
+        if rule not in ("train_baseline", "compress"):
+            assert all("--gpus" not in call and "--cpus-per-gpu" not in call for call in rule_calls), rule
+    call, = calls["encode"]
+    assert "--cpus-per-task=8" in call, call
     # Slurm granted it: the job record (kept for MinJobAge) carries the GPU.
     log, = (workdir / "results" / "logs" / "slurm" / "rule_train_baseline").rglob("*.log")
     job = subprocess.run(["scontrol", "show", "job", log.stem], capture_output=True, text=True, timeout=20)
@@ -126,9 +170,24 @@ def test_gpu_rule_asks_slurm_for_a_gpu(good_run):
         job.stdout + job.stderr
 
 
-def test_a_failing_job_is_reported_within_a_minute(good_run):
+def test_a_job_that_fails_is_retried_with_twice_the_memory_and_time(good_run, site_profile):
+    """retries: 2 (profiles/slurm); the retry experiment's job fails its first attempt (tests/fail_once.py)."""
     workdir, _ = good_run
-    status, output, seen = snakemake(workdir, BROKEN, timeout=180)
+    status, output, _ = snakemake(workdir, site_profile, RETRY, timeout=300)
+    assert status == 0, output[-6000:]
+    first, second = sbatch_calls(output)["train_baseline"]
+    assert option(second, "--mem") == 2 * option(first, "--mem") and option(second, "-t") == 2 * option(first, "-t")
+    # Snakemake clears the rule's log before the retry; Slurm's log of the first attempt keeps the failure.
+    logs = (workdir / "results" / "logs" / "slurm" / "rule_train_baseline" / "retry").glob("*.log")
+    first_log, second_log = sorted(logs, key=lambda path: int(path.stem))
+    assert "the first attempt fails on purpose" in first_log.read_text()
+    assert "the first attempt fails on purpose" not in second_log.read_text()
+    assert json.loads((workdir / RETRY).read_text())["epochs"] == 0
+
+
+def test_a_failing_job_is_reported_within_a_minute(good_run, site_profile):
+    workdir, _ = good_run
+    status, output, seen = snakemake(workdir, site_profile, BROKEN, timeout=180, options=("--retries", "0"))
     assert status != 0, output[-3000:]
     assert re.search(r"SLURM-job '\d+' failed, SLURM status is: 'FAILED'", output), output[-3000:]
     reported = seen.get("Error in rule train_baseline:")
