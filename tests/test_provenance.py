@@ -18,7 +18,7 @@ def test_provenance_has_every_field_and_is_json(tmp_path):
     assert set(record) == FIELDS and json.loads(json.dumps(record)) == record
     backend = keras.backend.backend()
     assert record["backend"] == backend and record["seed"] == 7
-    assert set(record["versions"]) == {"sham_core", "keras", "numpy", "numba", "scipy", backend}
+    assert set(record["versions"]) == {"sham_core", "keras", "numpy", "numba", "scipy", "scikit-learn", backend}
     assert record["versions"]["keras"] == keras.__version__
     assert set(record["device"]) == {"cpu", "keras_device", "accelerators", "accelerator", "cuda_visible_devices"}
     assert record["threads"]["requested"] == 3 and record["threads"]["numba"] >= 1
