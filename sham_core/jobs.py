@@ -38,8 +38,10 @@ def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
     """
     import keras
 
+    from .backend import keep_tensorflow_out
     from .models import build_model
     from .training import baseline_metrics, compile_for, load_model_file, train_baseline
+    keep_tensorflow_out()
     keras.utils.set_random_seed(seed)  # before the model's weights are initialised
     meta, settings = read_json(meta_path), experiment["train"]
     task = meta["task"]
@@ -66,10 +68,12 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     The experiment's imports: are imported before the model is loaded (its custom layers).
     """
     from .artifact import save as save_artifact
+    from .backend import keep_tensorflow_out
     from .compression import compress
     from .compression.coverage import coverage_text
     from .compression.retrain import metric_of
     from .provenance import write_provenance
+    keep_tensorflow_out()
     meta, settings = read_json(meta_path), experiment["retrain"]
     model = load_model(model_path, experiment.get("imports"), CONFIG_OPTION)
     configured = experiment.get("higher_is_better")
@@ -177,8 +181,10 @@ def encode_job(paths, timing, threads, out_path, imports=()):
     """
     import numba
 
+    from .backend import keep_tensorflow_out
     from .encoding import encode_run
     from .inference_cost import latencies, peak_memory
+    keep_tensorflow_out()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     import_modules(imports, CONFIG_OPTION)
     metrics = read_json(paths["metrics"])
@@ -200,9 +206,11 @@ def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_p
     """
     import numba
 
+    from .backend import keep_tensorflow_out
     from .encoding import encode_baseline
     from .inference_cost import peak_memory
     from .latency import keras_import_mb
+    keep_tensorflow_out()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     import_modules(imports, CONFIG_OPTION)
     encoding = encode_baseline(model_path, data_path, read_json(meta_path)["task"], timing["timing_repeats"],

@@ -16,6 +16,7 @@ BASE_MB = {
     "vgg_mini": {"train": 2000, "compress": 2000, "encode": 3000},
     "vgg19": {"train": 12000, "compress": 12000, "encode": 8000},
     "deepdta": {"train": 6000, "compress": 6000, "encode": 6000},
+    "deepdta_mini": {"train": 2000, "compress": 2000, "encode": 3000},
 }
 OWN_MODEL_MB = {"train": 8000, "compress": 8000, "encode": 8000}  # a model_file or another model
 INPUT_FACTOR = 3
@@ -25,6 +26,7 @@ MINUTES = {
     "vgg_mini": {"train": 30, "compress": 30, "encode": 30},
     "vgg19": {"train": 240, "compress": 120, "encode": 60},
     "deepdta": {"train": 240, "compress": 120, "encode": 60},
+    "deepdta_mini": {"train": 30, "compress": 30, "encode": 30},
 }
 OWN_MODEL_MINUTES = {"train": 240, "compress": 120, "encode": 60}
 
