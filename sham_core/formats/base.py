@@ -1,6 +1,8 @@
 """The Format interface, input validation and the helpers every format shares."""
+import numba
 import numpy as np
 
+from ..kernels.small_batch import MAX_BATCH, batch_token, padded_transpose
 from .container import FormatError, pack, packed_size
 
 
@@ -46,6 +48,39 @@ def check_operand(X, n):
     if X.ndim not in (1, 2) or X.shape[-1] != n:
         raise ValueError(f"matmul expects X of shape ({n},) or (b, {n}), got {X.shape}")
     return np.ascontiguousarray(X)
+
+
+# Below this many weights (n x m), one row or a small batch is multiplied on one thread:
+# waking numba's thread pool costs more than the second thread saves (tens of microseconds
+# on an idle machine, a scheduler time slice on a busy one), and a model's layers are often
+# this small. Larger batches always use the pool.
+SERIAL_WEIGHTS = 1 << 18
+
+
+def multiply(X, shape, vector, small, batch):
+    """X @ W for X from ``check_operand`` and W of ``shape``, by the kernel that suits X's batch b.
+
+    vector(x) -> (m,): one row, whether X is (n,) or (1, n) (a model at batch 1 passes
+    (1, n)); small(XT, token) -> (m, width): b = 2..MAX_BATCH, X^T padded to the width of
+    ``batch_token(b)`` (see ``kernels.small_batch``); batch(XT) -> (m, b): larger batches.
+    """
+    b = 1 if X.ndim == 1 else X.shape[0]
+    if b > MAX_BATCH:
+        return batch(np.ascontiguousarray(X.T)).T.copy()
+    threads = numba.get_num_threads()
+    if shape[0] * shape[1] < SERIAL_WEIGHTS and threads > 1:
+        numba.set_num_threads(1)
+    try:
+        if X.ndim == 1:
+            return vector(X)
+        if b == 1:
+            return vector(X[0])[None]
+        if b == 0:
+            return np.zeros((0, shape[1]), np.float32)
+        token = batch_token(b)
+        return small(padded_transpose(X, len(token)), token)[:, :b].T.copy()
+    finally:
+        numba.set_num_threads(threads)
 
 
 def minimal_uint(max_value):

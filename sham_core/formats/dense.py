@@ -20,7 +20,11 @@ class Dense(Format):
         return self.W.copy()
 
     def matmul(self, X):
-        return check_operand(X, self.shape[0]) @ self.W
+        """numpy's X @ W; one row as a vector, x @ W, whether X is (n,) or (1, n)."""
+        X = check_operand(X, self.shape[0])
+        if X.ndim == 2 and X.shape[0] == 1:
+            return (X[0] @ self.W)[None]
+        return X @ self.W
 
     def _fields(self):
         return [self.W.ravel()]

@@ -1,9 +1,9 @@
 """HAM: one canonical Huffman code over all entries, zero included, column-major."""
 import numpy as np
 
-from ..kernels.ham import ham_matmat, ham_matvec
+from ..kernels.ham import ham_matmat, ham_matvec, ham_small
 from ..kernels.symbols import column_major
-from .base import Format, FormatError, check_matrix, check_operand, expect_fields
+from .base import Format, FormatError, check_matrix, check_operand, expect_fields, multiply
 from .coded_stream import CodedStream, block_starts, columns_per_block
 
 
@@ -32,13 +32,12 @@ class HAM(Format):
 
     def matmul(self, X):
         n, m = self.shape
-        X = check_operand(X, n)
         s = self.stream
         args = (s.words, s.offsets, self._run_table, s.table2, s.codebook, n, m,
                 self.cols_per_block, s.zero_is_bit)
-        if X.ndim == 1:
-            return ham_matvec(*args, X)
-        return ham_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
+        return multiply(check_operand(X, n), self.shape, lambda x: ham_matvec(*args, x),
+                        lambda XT, batch: ham_small(*args, XT, batch),
+                        lambda XT: ham_matmat(*args, XT))
 
     def _fields(self):
         return [np.array([self.cols_per_block], np.uint32), *self.stream.fields()]

@@ -7,11 +7,11 @@ Rows that are entirely zero may be skipped (``live_rows``).
 """
 import numpy as np
 
-from ..kernels.hamx import hamx_decode, hamx_encode, hamx_matmat, hamx_matvec, zero_runs
+from ..kernels.hamx import hamx_decode, hamx_encode, hamx_matmat, hamx_matvec, hamx_small, zero_runs
 from ..kernels.rans import LANES
 from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
                          entry_symbols, gap_counts, symbol_model)
-from .base import Format, FormatError, check_operand, expect_fields, minimal_uint
+from .base import Format, FormatError, check_operand, expect_fields, minimal_uint, multiply
 from .coded_stream import block_starts
 from .live_rows import LiveRows, SkipsDeadRows
 
@@ -62,14 +62,15 @@ class HAMX(SkipsDeadRows, Format):
         return self.rows.expand(np.ascontiguousarray(values.reshape(m, n).T))
 
     def matmul(self, X):
-        X = check_operand(X, self.shape[0])
         n, m = self.rows.count, self.shape[1]
         model = self.model
         args = (*self._kernel_args(), model.kernel_values(), self.runs, model.escape,
                 model.rare_bits, n, m, self.cols_per_block)
-        if X.ndim == 1:
-            return hamx_matvec(*args, self.rows.take(X))
-        return hamx_matmat(*args, self.rows.take(np.ascontiguousarray(X.T))).T.copy()
+        take = self.rows.take
+        return multiply(check_operand(X, self.shape[0]), self.shape,
+                        lambda x: hamx_matvec(*args, take(x)),
+                        lambda XT, batch: hamx_small(*args, take(XT), batch),
+                        lambda XT: hamx_matmat(*args, take(XT)))
 
     def _fields(self):
         return [np.array([self.cols_per_block], np.uint32), self.model.codebook,

@@ -2,9 +2,9 @@
 import numpy as np
 
 from ..kernels.bitstream import pack_fixed, unpack_fixed
-from ..kernels.index_map import im_matmat, im_matvec
+from ..kernels.index_map import im_matmat, im_matvec, im_small
 from ..kernels.symbols import column_major, symbolize
-from .base import Format, FormatError, check_matrix, check_operand, expect_fields
+from .base import Format, FormatError, check_matrix, check_operand, expect_fields, multiply
 from .coded_stream import columns_per_block
 
 
@@ -23,6 +23,8 @@ class IndexMap(Format):
         self.words = words
         self._lookup = np.zeros(1 << self.width, np.float32)
         self._lookup[:codebook.size] = codebook
+        zeros = np.flatnonzero(codebook.view(np.uint32) == 0)
+        self._zero_code = int(zeros[0]) if zeros.size else -1
 
     @classmethod
     def from_dense(cls, W):
@@ -38,11 +40,10 @@ class IndexMap(Format):
 
     def matmul(self, X):
         n, m = self.shape
-        X = check_operand(X, n)
-        args = (self.words, self.width, self._lookup, n, m, columns_per_block(n))
-        if X.ndim == 1:
-            return im_matvec(*args, X)
-        return im_matmat(*args, np.ascontiguousarray(X.T)).T.copy()
+        stream, shape = (self.words, self.width, self._lookup), (n, m, columns_per_block(n))
+        return multiply(check_operand(X, n), self.shape, lambda x: im_matvec(*stream, *shape, x),
+                        lambda XT, batch: im_small(*stream, self._zero_code, *shape, XT, batch),
+                        lambda XT: im_matmat(*stream, *shape, XT))
 
     def _fields(self):
         return [self.codebook, self.words[:-1]]

@@ -1,9 +1,9 @@
 """sHAM: CSC structure with the nonzero values Huffman-coded."""
 import numpy as np
 
-from ..kernels.sham import sham_matmat, sham_matvec
+from ..kernels.sham import sham_matmat, sham_matvec, sham_small
 from .base import (Format, FormatError, check_matrix, check_operand, check_pointers,
-                   check_sorted_indices, check_width, expect_fields, minimal_uint)
+                   check_sorted_indices, check_width, expect_fields, minimal_uint, multiply)
 from .coded_stream import CodedStream, block_starts, columns_per_block
 from .sparse import compress, expand
 
@@ -33,13 +33,13 @@ class SHAM(Format):
         return np.ascontiguousarray(expand(self.colptr, self.rows, values, (m, n)).T)
 
     def matmul(self, X):
-        X = check_operand(X, self.shape[0])
         s = self.stream
         rest = (s.table2, s.codebook, self.colptr, self.rows, self.cols_per_block)
-        if X.ndim == 1:
-            return sham_matvec(s.words, s.offsets, self._pair_table, *rest, X)
-        return sham_matmat(s.words, s.offsets, s.table1, *rest,
-                           np.ascontiguousarray(X.T)).T.copy()
+        return multiply(check_operand(X, self.shape[0]), self.shape,
+                        lambda x: sham_matvec(s.words, s.offsets, self._pair_table, *rest, x),
+                        lambda XT, batch: sham_small(s.words, s.offsets, self._pair_table, *rest,
+                                                     XT, batch),
+                        lambda XT: sham_matmat(s.words, s.offsets, s.table1, *rest, XT))
 
     def _fields(self):
         n = self.shape[0]

@@ -8,10 +8,11 @@ Rows that are entirely zero may be skipped (``live_rows``).
 import numpy as np
 
 from ..kernels.pair_rans import LANES, MAX_BASE, gap_table, value_table
-from ..kernels.shamx import column_gaps, shamx_decode, shamx_encode, shamx_matmat, shamx_matvec
+from ..kernels.shamx import (column_gaps, shamx_decode, shamx_encode, shamx_matmat, shamx_matvec,
+                             shamx_small)
 from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
                          entry_symbols, symbol_model)
-from .base import Format, FormatError, check_operand, expect_fields, minimal_uint
+from .base import Format, FormatError, check_operand, expect_fields, minimal_uint, multiply
 from .live_rows import LiveRows, SkipsDeadRows
 from .sparse import expand
 
@@ -67,13 +68,14 @@ class SHAMX(SkipsDeadRows, Format):
         return self.rows.expand(np.ascontiguousarray(expand(self.colptr, rows, values, (m, n)).T))
 
     def matmul(self, X):
-        X = check_operand(X, self.shape[0])
         model = self.model
         args = (*self._kernel_args(), self._slot_values, model.kernel_values(), model.escape,
                 model.rare_bits, self.colptr, self.rows.count, self.cols_per_block)
-        if X.ndim == 1:
-            return shamx_matvec(*args, self.rows.take(X))
-        return shamx_matmat(*args, self.rows.take(np.ascontiguousarray(X.T))).T.copy()
+        take = self.rows.take
+        return multiply(check_operand(X, self.shape[0]), self.shape,
+                        lambda x: shamx_matvec(*args, take(x)),
+                        lambda XT, batch: shamx_small(*args, take(XT), batch),
+                        lambda XT: shamx_matmat(*args, take(XT)))
 
     def _fields(self):
         return [np.array([self.cols_per_block], np.uint32),

@@ -2,9 +2,10 @@
 import numba
 import numpy as np
 
-from ..kernels.sparse import column_matmat, column_matvec, compress_major, row_matmat
+from ..kernels.sparse import (column_matmat, column_matvec, column_small, compress_major, row_matmat,
+                              row_small)
 from .base import (Format, FormatError, check_matrix, check_operand, check_pointers,
-                   check_sorted_indices, check_width, expect_fields, minimal_uint)
+                   check_sorted_indices, check_width, expect_fields, minimal_uint, multiply)
 
 
 def compress(M):
@@ -72,11 +73,11 @@ class CSC(_Compressed):
     major_axis = 1
 
     def matmul(self, X):
-        X = check_operand(X, self.shape[0])
-        if X.ndim == 1:
-            return column_matvec(self.pointers, self.indices, self.values, X)
-        return column_matmat(self.pointers, self.indices, self.values,
-                             np.ascontiguousarray(X.T)).T.copy()
+        args = (self.pointers, self.indices, self.values)
+        return multiply(check_operand(X, self.shape[0]), self.shape,
+                        lambda x: column_matvec(*args, x),
+                        lambda XT, batch: column_small(*args, XT, batch),
+                        lambda XT: column_matmat(*args, XT))
 
 
 class CSR(_Compressed):
@@ -84,8 +85,9 @@ class CSR(_Compressed):
     major_axis = 0
 
     def matmul(self, X):
-        X = check_operand(X, self.shape[0])
-        XT = np.ascontiguousarray(np.atleast_2d(X).T)
-        YT = row_matmat(self.pointers, self.indices, self.values, XT, self.shape[1],
-                        min(numba.get_num_threads(), self.shape[0]))
-        return YT[:, 0].copy() if X.ndim == 1 else YT.T.copy()
+        args = (self.pointers, self.indices, self.values)
+        shape = (self.shape[1], min(numba.get_num_threads(), self.shape[0]))
+        return multiply(check_operand(X, self.shape[0]), self.shape,
+                        lambda x: row_matmat(*args, x[:, None], *shape)[:, 0],
+                        lambda XT, batch: row_small(*args, XT, *shape, batch),
+                        lambda XT: row_matmat(*args, XT, *shape))

@@ -10,6 +10,7 @@ from numba.cpython.unsafe.numbers import leading_zeros
 
 from .bitstream import consume, open_reader
 from .entropy import SHIFT1, entry_fields, second_index
+from .small_batch import acc_buffer, acc_madd, acc_store, acc_zero
 
 
 @njit(cache=True, inline="always")
@@ -98,6 +99,50 @@ def ham_matmat(words, offsets, table1, table2, values, n, m, cols_per_block, zer
                 if i == n:
                     YT[j] = acc
                     acc[:] = 0.0
+                    j += 1
+                    i = 0
+            buf, nb, h = consume(buf, nb, h, length, words[min(h >> 1, last)])
+    return YT
+
+
+@njit(cache=True, parallel=True)
+def ham_small(words, offsets, table1, table2, values, n, m, cols_per_block, zero_is_bit, XT, batch):
+    """``ham_matmat`` for X^T of shape (n, len(batch)) (see ``small_batch``): its sums, which are
+    ``ham_matvec``'s, so each row of X gets the bits ``ham_matvec`` gives it."""
+    YT = np.empty((m, len(batch)), np.float32)
+    last = words.size - 1
+    for b in prange(offsets.size - 1):
+        j = b * cols_per_block
+        remaining = (min(m, j + cols_per_block) - j) * n
+        buf, nb, h = open_reader(words, 64 * offsets[b])
+        i = 0
+        acc = acc_buffer(batch)
+        acc_zero(acc, 0, batch)
+        while remaining > 0:
+            run, symbol, length = 0, -1, 0
+            if zero_is_bit:
+                run = _zero_run(buf, remaining)
+                buf, nb, h = consume(buf, nb, h, run, words[min(h >> 1, last)])
+            if run < 32 and run < remaining:
+                e = table1[buf >> SHIFT1]
+                if e & 0xFF == 0:
+                    e = table2[second_index(buf, e)]
+                more, symbol, length = entry_fields(e)
+                run = min(run + more, remaining)
+            i += run
+            remaining -= run
+            while i >= n:
+                acc_store(YT, j, acc, 0, batch)
+                acc_zero(acc, 0, batch)
+                j += 1
+                i -= n
+            if symbol >= 0 and remaining > 0:
+                acc_madd(acc, 0, XT, i, values[symbol], batch)
+                i += 1
+                remaining -= 1
+                if i == n:
+                    acc_store(YT, j, acc, 0, batch)
+                    acc_zero(acc, 0, batch)
                     j += 1
                     i = 0
             buf, nb, h = consume(buf, nb, h, length, words[min(h >> 1, last)])

@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .gaps import gap_base, gap_symbol
+from .small_batch import acc_buffer, acc_madd, acc_store, acc_zero
 from .rans import (LANES, LOW, MASK, RAW_CHUNK, append_block, encode_lanes, lanes_ended, open_lanes,
                    raw_token, step, take_bits, take_raw, token)
 
@@ -239,6 +240,53 @@ def hamx_matmat(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
             if i == n:
                 YT[j] = acc
                 acc[:] = 0.0
+                j += 1
+                i = 0
+    return YT
+
+
+@njit(cache=True, parallel=True)
+def hamx_small(words, offsets, rtable, vtable, values, runs, escape, rare_bits, n, m,
+               cols_per_block, XT, batch):
+    """``hamx_matmat`` for X^T of shape (n, len(batch)) (see ``small_batch``): its sums, which are
+    ``hamx_matvec``'s, so each row of X gets the bits ``hamx_matvec`` gives it."""
+    YT = np.zeros((m, len(batch)), np.float32)
+    last = words.size - 1
+    for b in prange(offsets.size // LANES):
+        g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b, 16)
+        j = b * cols_per_block
+        left = (min(m, j + cols_per_block) - j) * n
+        i = 0
+        acc = acc_buffer(batch)
+        acc_zero(acc, 0, batch)
+        while left > 0:
+            if runs:
+                e = rtable[g & MASK]
+                run, g, pg = take_gap(g, e, pg, words[min(pg, last)], words[min(pg + 1, last)])
+                if run < 0:
+                    run, g, pg = take_long(g, e, pg, words)
+                run = min(run, left)
+                left -= run
+                i += run
+                while i >= n:
+                    acc_store(YT, j, acc, 0, batch)
+                    acc_zero(acc, 0, batch)
+                    j += 1
+                    i -= n
+                if left == 0:
+                    break
+            e = vtable[v & MASK]
+            v, pv = step(v, e, pv, words[min(pv, last)])
+            code = e & 0xFFFF
+            if code == escape:
+                code, v, pv = escaped_value(v, words, pv, escape, rare_bits, values.size)
+            acc_madd(acc, 0, XT, i, values[code], batch)
+            g, pg, v, pv, g2, pg2, v2, pv2 = g2, pg2, v2, pv2, g, pg, v, pv
+            left -= 1
+            i += 1
+            if i == n:
+                acc_store(YT, j, acc, 0, batch)
+                acc_zero(acc, 0, batch)
                 j += 1
                 i = 0
     return YT

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from .gaps import gap_symbol
+from .small_batch import acc_buffer, acc_madd, acc_store, acc_zero
 from .pair_rans import (FOLD, LANES, LOW, SCALE, SLOT_MASK, encode_lanes, gap_in, pair_step,
                         pair_token, rare_tail, raw_token)
 from .rans import append_block, lanes_ended, open_lanes
@@ -176,4 +177,35 @@ def shamx_matmat(words, offsets, gtable, vtable, slot_values, values, escape, ra
                     acc[c] += value * xrow[c]
                 x, p, x1, p1, x2, p2, x3, p3 = x1, p1, x2, p2, x3, p3, x, p
             YT[j] = acc
+    return YT
+
+
+@njit(cache=True, parallel=True)
+def shamx_small(words, offsets, gtable, vtable, slot_values, values, escape, rare_bits, colptr,
+                n, cols_per_block, XT, batch):
+    """``shamx_matmat`` for X^T of shape (n, len(batch)) (see ``small_batch``): its sums, which are
+    ``shamx_matvec``'s, so each row of X gets the bits ``shamx_matvec`` gives it."""
+    m = colptr.size - 1
+    YT = np.empty((m, len(batch)), np.float32)
+    last = words.size - 1
+    for b in prange(offsets.size // LANES):
+        x, p, x1, p1, x2, p2, x3, p3 = open_lanes(words, offsets, b, 32)
+        acc = acc_buffer(batch)
+        for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
+            acc_zero(acc, 0, batch)
+            row = -1
+            for _ in range(colptr[j], colptr[j + 1]):
+                g, slot = gtable[np.uint64(x & SLOT_MASK)], np.uint64((x >> SCALE) & SLOT_MASK)
+                v = vtable[slot]
+                gap = gap_in(x, g)
+                x, p = pair_step(x, g, v, p, words[np.uint64(min(p, last))])
+                value = slot_values[slot]
+                if (g | v) < 0:
+                    gap, code, x, p = rare_tail(x, p, words, g, v, gap, escape, rare_bits,
+                                                values.size)
+                    value = values[code] if code >= 0 else value
+                row = min(row + gap + 1, n - 1)
+                acc_madd(acc, 0, XT, row, value, batch)
+                x, p, x1, p1, x2, p2, x3, p3 = x1, p1, x2, p2, x3, p3, x, p
+            acc_store(YT, j, acc, 0, batch)
     return YT

@@ -6,6 +6,8 @@ as an explicit entry so that the round trip is bit-exact.
 import numpy as np
 from numba import njit, prange
 
+from .small_batch import acc_buffer, acc_madd, acc_store, acc_zero
+
 
 @njit(cache=True, parallel=True)
 def compress_major(bits):
@@ -60,6 +62,21 @@ def column_matmat(pointers, rows, values, XT):
 
 
 @njit(cache=True, parallel=True)
+def column_small(pointers, rows, values, XT, batch):
+    """``column_matmat`` for X^T of shape (n, len(batch)) (see ``small_batch``): its sums, which
+    are ``column_matvec``'s, so each row of X gets the bits ``column_matvec`` gives it."""
+    m = pointers.size - 1
+    YT = np.empty((m, len(batch)), np.float32)
+    for j in prange(m):
+        acc = acc_buffer(batch)
+        acc_zero(acc, 0, batch)
+        for t in range(pointers[j], pointers[j + 1]):
+            acc_madd(acc, 0, XT, rows[t], values[t], batch)
+        acc_store(YT, j, acc, 0, batch)
+    return YT
+
+
+@njit(cache=True, parallel=True)
 def row_matmat(pointers, cols, values, XT, m, nchunks):
     """(X @ W)^T for CSR W and X^T of shape (n, b).
 
@@ -77,4 +94,19 @@ def row_matmat(pointers, cols, values, XT, m, nchunks):
                 out = partial[c, cols[t]]
                 for r in range(batch):
                     out[r] += v * row[r]
+    return partial.sum(axis=0).astype(np.float32)
+
+
+@njit(cache=True, parallel=True)
+def row_small(pointers, cols, values, XT, m, nchunks, batch):
+    """``row_matmat`` for X^T of shape (n, len(batch)) (see ``small_batch``): the same sums, row
+    chunk by row chunk, so each row of X gets the bits it gets alone."""
+    n = pointers.size - 1
+    partial = np.zeros((nchunks, m, len(batch)), np.float64)
+    step = (n + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        sums = partial[c]
+        for i in range(c * step, min(n, (c + 1) * step)):
+            for t in range(pointers[i], pointers[i + 1]):
+                acc_madd(sums, cols[t], XT, i, values[t], batch)
     return partial.sum(axis=0).astype(np.float32)
