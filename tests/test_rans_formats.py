@@ -138,7 +138,10 @@ def test_a_tampered_stream_does_not_decode(name, index):
         words[len(words) // 2] ^= 0x5A5A
         return words
     enc = load(crafted(name, laplace_matrix((64, 64), 50, 4), index, flip))
-    enc.matmul(np.ones(64, np.float32))  # garbage, but stays in bounds
+    for operand in (np.ones(64, np.float32), np.ones((1, 64), np.float32), np.ones((5, 64), np.float32),
+                    np.ones((40, 64), np.float32)):  # the vector, small-batch and batch kernels
+        with pytest.raises(FormatError, match="does not decode"):
+            enc.matmul(operand)
     with pytest.raises(FormatError, match="does not decode"):
         enc.to_dense()
 

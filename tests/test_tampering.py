@@ -93,11 +93,27 @@ def test_tampered_buffers_are_refused_or_decode_one_way(name, trials):
         f"{count} where it {first}" for count, first in failures.values())
 
 
-@pytest.mark.xfail(strict=True, reason="hamx and shamx check their rANS stream in to_dense only: "
-                   "matmul multiplies with a stream that to_dense refuses")
+ENLARGED = "loads with a shape too large to decode"
+
+
+@cache
+def rans_inconsistencies(name):
+    return inconsistencies(name, 1000)
+
+
 @pytest.mark.parametrize("name", ["hamx", "shamx"])
 def test_tampered_rans_streams_are_refused_by_matmul_too(name):
-    assert not inconsistencies(name, 200)
+    """matmul checks the stream as to_dense does (lanes back at their start, rows below n): it returned
+    numbers for 243 (hamx) and 367 (shamx) of these 1,000 tamperings that to_dense refused."""
+    failures = {kind: found for kind, found in rans_inconsistencies(name).items() if kind != ENLARGED}
+    assert not failures, f"{name}: " + "; ".join(f"{count} where it {first}" for count, first in failures.values())
+
+
+@pytest.mark.xfail(strict=True, reason="no hamx or shamx field bounds the row count: a tampered header can "
+                   "enlarge it (14 and 1 of 1,000 tamperings), and to_dense then allocates the enlarged matrix")
+@pytest.mark.parametrize("name", ["hamx", "shamx"])
+def test_tampered_rans_shapes_are_refused(name):
+    assert ENLARGED not in rans_inconsistencies(name)
 
 
 @settings(max_examples=300, deadline=None)

@@ -83,6 +83,14 @@ def multiply(X, shape, vector, small, batch):
         numba.set_num_threads(threads)
 
 
+def intact(result, name):
+    """The product of a kernel that returns (product, intact), or FormatError when the stream was not."""
+    product, ok = result
+    if not ok:
+        raise FormatError(f"{name} stream does not decode to its shape")
+    return product
+
+
 def minimal_uint(max_value):
     """The smallest unsigned dtype that holds ``max_value``."""
     for dtype in (np.uint8, np.uint16, np.uint32):

@@ -11,7 +11,7 @@ from ..kernels.hamx import hamx_decode, hamx_encode, hamx_matmat, hamx_matvec, h
 from ..kernels.rans import LANES
 from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
                          entry_symbols, gap_counts, symbol_model)
-from .base import Format, FormatError, check_operand, expect_fields, minimal_uint, multiply
+from .base import Format, FormatError, check_operand, expect_fields, intact, minimal_uint, multiply
 from .coded_stream import block_starts
 from .live_rows import LiveRows, SkipsDeadRows
 
@@ -68,9 +68,9 @@ class HAMX(SkipsDeadRows, Format):
                 model.rare_bits, n, m, self.cols_per_block)
         take = self.rows.take
         return multiply(check_operand(X, self.shape[0]), self.shape,
-                        lambda x: hamx_matvec(*args, take(x)),
-                        lambda XT, batch: hamx_small(*args, take(XT), batch),
-                        lambda XT: hamx_matmat(*args, take(XT)))
+                        lambda x: intact(hamx_matvec(*args, take(x)), "hamx"),
+                        lambda XT, batch: intact(hamx_small(*args, take(XT), batch), "hamx"),
+                        lambda XT: intact(hamx_matmat(*args, take(XT)), "hamx"))
 
     def _fields(self):
         return [np.array([self.cols_per_block], np.uint32), self.model.codebook,

@@ -12,7 +12,7 @@ from ..kernels.shamx import (column_gaps, shamx_decode, shamx_encode, shamx_matm
                              shamx_small)
 from .ans_models import (ValueModel, check_offsets, checked_gap_model, entries_per_block,
                          entry_symbols, symbol_model)
-from .base import Format, FormatError, check_operand, expect_fields, minimal_uint, multiply
+from .base import Format, FormatError, check_operand, expect_fields, intact, minimal_uint, multiply
 from .live_rows import LiveRows, SkipsDeadRows
 from .sparse import expand
 
@@ -73,9 +73,9 @@ class SHAMX(SkipsDeadRows, Format):
                 model.rare_bits, self.colptr, self.rows.count, self.cols_per_block)
         take = self.rows.take
         return multiply(check_operand(X, self.shape[0]), self.shape,
-                        lambda x: shamx_matvec(*args, take(x)),
-                        lambda XT, batch: shamx_small(*args, take(XT), batch),
-                        lambda XT: shamx_matmat(*args, take(XT)))
+                        lambda x: intact(shamx_matvec(*args, take(x)), "shamx"),
+                        lambda XT, batch: intact(shamx_small(*args, take(XT), batch), "shamx"),
+                        lambda XT: intact(shamx_matmat(*args, take(XT)), "shamx"))
 
     def _fields(self):
         return [np.array([self.cols_per_block], np.uint32),

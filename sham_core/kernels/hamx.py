@@ -156,8 +156,10 @@ def hamx_decode(words, offsets, rtable, vtable, runs, escape, rare_bits, nvalues
 @njit(cache=True, parallel=True)
 def hamx_matvec(words, offsets, rtable, vtable, values, runs, escape, rare_bits, n, m,
                 cols_per_block, x):
+    """(x @ W, whether every block's lanes ended where the stream says: see ``hamx_decode``)."""
     y = np.zeros(m, np.float32)
     last = words.size - 1
+    bad = np.zeros(offsets.size // LANES, np.bool_)
     for b in prange(offsets.size // LANES):
         g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b, 16)
         j = b * cols_per_block
@@ -194,15 +196,18 @@ def hamx_matvec(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
                 acc = 0.0
                 j += 1
                 i = 0
-    return y
+        bad[b] = not lanes_ended(offsets, b, LOW, g, pg, v, pv, g2, pg2, v2, pv2)
+    return y, not bad.any()
 
 
 @njit(cache=True, parallel=True)
 def hamx_matmat(words, offsets, rtable, vtable, values, runs, escape, rare_bits, n, m,
                 cols_per_block, XT):
+    """((X @ W)^T, intact) for X^T of shape (n, b), as ``hamx_matvec``."""
     batch = XT.shape[1]
     YT = np.zeros((m, batch), np.float32)
     last = words.size - 1
+    bad = np.zeros(offsets.size // LANES, np.bool_)
     for b in prange(offsets.size // LANES):
         g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b, 16)
         j = b * cols_per_block
@@ -242,16 +247,18 @@ def hamx_matmat(words, offsets, rtable, vtable, values, runs, escape, rare_bits,
                 acc[:] = 0.0
                 j += 1
                 i = 0
-    return YT
+        bad[b] = not lanes_ended(offsets, b, LOW, g, pg, v, pv, g2, pg2, v2, pv2)
+    return YT, not bad.any()
 
 
 @njit(cache=True, parallel=True)
 def hamx_small(words, offsets, rtable, vtable, values, runs, escape, rare_bits, n, m,
                cols_per_block, XT, batch):
     """``hamx_matmat`` for X^T of shape (n, len(batch)) (see ``small_batch``): its sums, which are
-    ``hamx_matvec``'s, so each row of X gets the bits ``hamx_matvec`` gives it."""
+    ``hamx_matvec``'s, so each row of X gets the bits ``hamx_matvec`` gives it; with intact."""
     YT = np.zeros((m, len(batch)), np.float32)
     last = words.size - 1
+    bad = np.zeros(offsets.size // LANES, np.bool_)
     for b in prange(offsets.size // LANES):
         g, pg, v, pv, g2, pg2, v2, pv2 = open_lanes(words, offsets, b, 16)
         j = b * cols_per_block
@@ -289,4 +296,5 @@ def hamx_small(words, offsets, rtable, vtable, values, runs, escape, rare_bits, 
                 acc_zero(acc, 0, batch)
                 j += 1
                 i = 0
-    return YT
+        bad[b] = not lanes_ended(offsets, b, LOW, g, pg, v, pv, g2, pg2, v2, pv2)
+    return YT, not bad.any()

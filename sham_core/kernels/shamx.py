@@ -123,9 +123,11 @@ def shamx_decode(words, offsets, gtable, vtable, slot_codes, escape, rare_bits, 
 @njit(cache=True, parallel=True)
 def shamx_matvec(words, offsets, gtable, vtable, slot_values, values, escape, rare_bits, colptr,
                  n, cols_per_block, x_in):
+    """(x @ W, whether the stream checked out as in ``shamx_decode``: rows below n, lanes ended)."""
     m = colptr.size - 1
     y = np.empty(m, np.float32)
     last = words.size - 1
+    bad = np.zeros(offsets.size // LANES, np.bool_)
     for b in prange(offsets.size // LANES):
         x, p, x1, p1, x2, p2, x3, p3 = open_lanes(words, offsets, b, 32)
         for j in range(b * cols_per_block, min(m, (b + 1) * cols_per_block)):
@@ -141,20 +143,24 @@ def shamx_matvec(words, offsets, gtable, vtable, slot_values, values, escape, ra
                     gap, code, x, p = rare_tail(x, p, words, g, v, gap, escape, rare_bits,
                                                 values.size)
                     value = values[code] if code >= 0 else value
-                row = min(row + gap + 1, n - 1)
-                acc += x_in[np.uint64(row)] * value
+                row += gap + 1  # rows rise within a column: the last one is checked below
+                acc += x_in[np.uint64(min(row, n - 1))] * value
                 x, p, x1, p1, x2, p2, x3, p3 = x1, p1, x2, p2, x3, p3, x, p
             y[j] = acc
-    return y
+            bad[b] |= row >= n
+        bad[b] |= not lanes_ended(offsets, b, LOW, x, p, x1, p1, x2, p2, x3, p3)
+    return y, not bad.any()
 
 
 @njit(cache=True, parallel=True)
 def shamx_matmat(words, offsets, gtable, vtable, slot_values, values, escape, rare_bits, colptr,
                  n, cols_per_block, XT):
+    """((X @ W)^T, intact) for X^T of shape (n, b), as ``shamx_matvec``."""
     m = colptr.size - 1
     batch = XT.shape[1]
     YT = np.empty((m, batch), np.float32)
     last = words.size - 1
+    bad = np.zeros(offsets.size // LANES, np.bool_)
     for b in prange(offsets.size // LANES):
         x, p, x1, p1, x2, p2, x3, p3 = open_lanes(words, offsets, b, 32)
         acc = np.empty(batch, np.float64)
@@ -171,23 +177,26 @@ def shamx_matmat(words, offsets, gtable, vtable, slot_values, values, escape, ra
                     gap, code, x, p = rare_tail(x, p, words, g, v, gap, escape, rare_bits,
                                                 values.size)
                     value = values[code] if code >= 0 else value
-                row = min(row + gap + 1, n - 1)
-                xrow = XT[np.uint64(row)]
+                row += gap + 1
+                xrow = XT[np.uint64(min(row, n - 1))]
                 for c in range(batch):
                     acc[c] += value * xrow[c]
                 x, p, x1, p1, x2, p2, x3, p3 = x1, p1, x2, p2, x3, p3, x, p
             YT[j] = acc
-    return YT
+            bad[b] |= row >= n
+        bad[b] |= not lanes_ended(offsets, b, LOW, x, p, x1, p1, x2, p2, x3, p3)
+    return YT, not bad.any()
 
 
 @njit(cache=True, parallel=True)
 def shamx_small(words, offsets, gtable, vtable, slot_values, values, escape, rare_bits, colptr,
                 n, cols_per_block, XT, batch):
     """``shamx_matmat`` for X^T of shape (n, len(batch)) (see ``small_batch``): its sums, which are
-    ``shamx_matvec``'s, so each row of X gets the bits ``shamx_matvec`` gives it."""
+    ``shamx_matvec``'s, so each row of X gets the bits ``shamx_matvec`` gives it; with intact."""
     m = colptr.size - 1
     YT = np.empty((m, len(batch)), np.float32)
     last = words.size - 1
+    bad = np.zeros(offsets.size // LANES, np.bool_)
     for b in prange(offsets.size // LANES):
         x, p, x1, p1, x2, p2, x3, p3 = open_lanes(words, offsets, b, 32)
         acc = acc_buffer(batch)
@@ -204,8 +213,10 @@ def shamx_small(words, offsets, gtable, vtable, slot_values, values, escape, rar
                     gap, code, x, p = rare_tail(x, p, words, g, v, gap, escape, rare_bits,
                                                 values.size)
                     value = values[code] if code >= 0 else value
-                row = min(row + gap + 1, n - 1)
-                acc_madd(acc, 0, XT, row, value, batch)
+                row += gap + 1
+                acc_madd(acc, 0, XT, min(row, n - 1), value, batch)
                 x, p, x1, p1, x2, p2, x3, p3 = x1, p1, x2, p2, x3, p3, x, p
             acc_store(YT, j, acc, 0, batch)
-    return YT
+            bad[b] |= row >= n
+        bad[b] |= not lanes_ended(offsets, b, LOW, x, p, x1, p1, x2, p2, x3, p3)
+    return YT, not bad.any()
