@@ -10,7 +10,7 @@ import tempfile
 import numpy as np
 
 from .data import load_split
-from .latency import BATCH_SIZES, inference_latency, keras_predict, model_peak_memory_mb
+from .latency import BATCH_SIZES, keras_predict, model_peak_memory_mb, paired_latency
 
 SAMPLES = 64  # inputs for the memory child: enough for one batch of 64
 
@@ -21,8 +21,9 @@ def latencies(artifact_path, baseline_path, data_path):
 
     from .artifact import load
     x = _at_least(load_split(data_path, "test")[0], max(BATCH_SIZES))
-    compressed = inference_latency(load(artifact_path).predict, x)
-    baseline = inference_latency(keras_predict(keras.saving.load_model(baseline_path, compile=False)), x)
+    timed = paired_latency({"compressed": load(artifact_path).predict,
+                            "baseline": keras_predict(keras.saving.load_model(baseline_path, compile=False))}, x)
+    compressed, baseline = timed["compressed"], timed["baseline"]
     return {"compressed": compressed, "baseline": baseline,
             "ratio": {b: compressed[b] / baseline[b] for b in compressed}}
 

@@ -90,3 +90,13 @@ def test_the_artifact_kind_loads_the_model_file_and_predicts(tmp_path):
         latency.model_peak_memory_mb("artifact", tmp_path / "m.sham", tmp_path / "wrong.npy")
     with pytest.raises(ValueError):
         latency.memory_args("onnx", "m.onnx", "x.npy")
+
+
+def test_paired_latency_interleaves_the_calls_and_alternates_their_order():
+    calls = []
+    predicts = {name: (lambda batch, name=name: calls.append((name, len(batch)))) for name in ("a", "b")}
+    result = latency.paired_latency(predicts, np.zeros((8, 2)), batch_sizes=(1, 4), runs=3, warm_up=1)
+    assert set(result) == {"a", "b"} and all(set(times) == {1, 4} for times in result.values())
+    one = [name for name, size in calls if size == 1]
+    assert one == ["a", "b"] + ["a", "b", "b", "a", "a", "b"]  # warm-up, then runs in alternating order
+    assert all(seconds >= 0 for times in result.values() for seconds in times.values())
