@@ -7,7 +7,7 @@ import pytest
 from keras_models import classification_data, regression_data, small_cnn, two_input_regressor
 from sham_core.compression import compress
 from sham_core.encoding import EncodedDense, encode_baseline, encode_run, load_split
-from sham_core.encoding.inference import encoded_model, outputs, score
+from sham_core.encoding.inference import encoded_model, inference_metric_name, outputs, score
 from sham_core.encoding.sizes import encode_parts
 from sham_core.formats import DIRECT, FORMATS, as_matrix, entropy_bits, study_bytes
 from sham_core.formats.ham import HAM
@@ -148,6 +148,10 @@ def test_two_input_regression_inference_is_equal(tmp_path):
     enc = encode_run(*args, repeats=3, budget_s=0.005)
     assert {r["metric_name"] for r in enc["inference"]} == {"mse"}
     assert all(r["equal"] for r in enc["inference"])
+    args[2] = dict(args[2], metric="mean_absolute_error")  # a run scored on MAE is checked on MAE
+    by_mae = encode_run(*args, repeats=3, budget_s=0.005)["inference"]
+    assert {r["metric_name"] for r in by_mae} == {"mae"} and all(r["equal"] for r in by_mae)
+    assert by_mae[0]["metric"] != enc["inference"][0]["metric"]
 
 
 def test_encoded_dense_never_decodes(cnn_runs, monkeypatch):
@@ -215,3 +219,11 @@ def test_named_baselines_are_measured_beside_the_direct_formats(cnn_runs):
     assert layer["baseline_bytes"] == min(layer["bytes"]["gzip"], layer["bytes"]["im_zstd3"])
     assert layer["direct_bytes"] == min(layer["bytes"][f] for f in DIRECT)
     assert enc["psi"]["dense"]["baseline"] > 0 and enc["psi"]["dense"]["direct"] <= enc["psi"]["dense"]["choice"]
+
+
+def test_a_regression_run_scored_on_mae_is_checked_on_mae():
+    out, y = np.array([[1.0], [4.0]]), np.array([1.0, 1.0])
+    assert score("regression", out, y, "mae") == 1.5 and score("regression", out, y, "mse") == 4.5
+    assert [inference_metric_name("regression", name) for name in ("mae", "mean_absolute_error", "huber", None)] \
+        == ["mae", "mae", "mse", "mse"]
+    assert inference_metric_name("classification", "loss") == "accuracy"

@@ -7,6 +7,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..metrics import metric_short_name
+
 BATCH_SIZE = 256
 TASKS = ("classification", "regression")
 
@@ -55,32 +57,45 @@ def outputs(model, x):
     return np.concatenate(batches)
 
 
-def score(task, out, y):
-    """Accuracy (argmax, or a single unit > 0.5; integer or one-hot labels) or MSE, in numpy."""
+def score(task, out, y, metric=None):
+    """Accuracy (argmax, or a single unit > 0.5; integer or one-hot labels), or for regression the
+    run's metric where it is MAE, else MSE, in numpy."""
     if task == "regression":
-        return float(np.mean((out.astype(np.float64) - np.reshape(y, out.shape)) ** 2))
+        error = out.astype(np.float64) - np.reshape(y, out.shape)
+        return float(np.mean(np.abs(error))) if metric == "mae" else float(np.mean(error ** 2))
     predicted = out[:, 0] > 0.5 if out.shape[-1] == 1 else out.argmax(axis=-1)
     labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1)
     return float(np.mean(predicted == labels))
 
 
+def inference_metric_name(task, metric=None):
+    """What ``score`` computes: accuracy, mae or mse."""
+    if task == "classification":
+        return "accuracy"
+    return "mae" if metric is not None and metric_short_name(metric) == "mae" else "mse"
+
+
 def agree(task, metric, decoded):
-    """Whether two metrics match: the same accuracy, or MSEs within a relative 1e-5."""
+    """Whether two metrics match: the same accuracy, or errors within a relative 1e-5."""
     if task == "classification":
         return metric == decoded
     return bool(np.isclose(metric, decoded, rtol=1e-5, atol=0))
 
 
-def compressed_inference(model, encodings, data, task):
-    """One record per coded format: its metric, the decoded model's, and whether they agree."""
+def compressed_inference(model, encodings, data, task, metric=None):
+    """One record per coded format: its metric, the decoded model's, and whether they agree.
+
+    ``metric``: the run's metric name; a regression run scored on MAE is checked on MAE, any other
+    on MSE (Huber and the like have parameters that numpy would have to copy), and the record names it.
+    """
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     x, y = data
-    name = "accuracy" if task == "classification" else "mse"
-    decoded = score(task, outputs(model, x), y)
+    name = inference_metric_name(task, metric)
+    decoded = score(task, outputs(model, x), y, name)
     records = []
     for fmt in ("sham", "ham", "shamx", "hamx"):
-        metric = score(task, outputs(encoded_model(model, encodings, fmt), x), y)
-        records.append({"format": fmt, "metric_name": name, "metric": metric,
-                        "decoded_metric": decoded, "equal": agree(task, metric, decoded)})
+        value = score(task, outputs(encoded_model(model, encodings, fmt), x), y, name)
+        records.append({"format": fmt, "metric_name": name, "metric": value,
+                        "decoded_metric": decoded, "equal": agree(task, value, decoded)})
     return records

@@ -33,7 +33,8 @@ def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget
     model = keras.models.load_model(model_path, compile=False)
     with np.load(npz_path) as stored:
         kernels = [stored_kernel(stored, entry) for entry in metrics["layers"]]
-    result = encode(model, kernels, load_split(data_path, "test"), metrics["task"], repeats, budget_s, baselines)
+    result = encode(model, kernels, load_split(data_path, "test"), metrics["task"], repeats, budget_s, baselines,
+                    metrics.get("metric"))
     return {**identity, **result, "seconds": time.perf_counter() - start}
 
 
@@ -60,8 +61,9 @@ def model_task(model):
     return "classification" if "crossentropy" in json.dumps(config["loss"]).lower() else "regression"
 
 
-def encode(model, kernels, data, task, repeats, budget_s, baselines=()):
-    """Sizes, group psi, the study's estimates, matmul timings and compressed inference of ``kernels``."""
+def encode(model, kernels, data, task, repeats, budget_s, baselines=(), metric=None):
+    """Sizes, group psi, the study's estimates, matmul timings and compressed inference of ``kernels``
+    (scored on the run's ``metric`` where numpy computes it alike: accuracy, MSE, MAE)."""
     names = (*DIRECT, *baselines)
     encodings = {kernel.name: encode_parts(kernel.parts, names) for kernel in kernels}
     layers = [layer_sizes(kernel, encodings[kernel.name]) for kernel in kernels]
@@ -70,7 +72,7 @@ def encode(model, kernels, data, task, repeats, budget_s, baselines=()):
     warm_up(DIRECT)
     matmul = [time_layer(kernel, encodings[kernel.name], repeats, budget_s) for kernel in dense]
     dense_encodings = {kernel.name: encodings[kernel.name] for kernel in dense}
-    inference = compressed_inference(model, dense_encodings, data, task) if dense else []
+    inference = compressed_inference(model, dense_encodings, data, task, metric) if dense else []
     return {"status": "ok", "task": task, "layers": layers, **groups(layers, model_weights),
             "study_estimate": study_estimate(kernels), "machine": machine(), "matmul": matmul,
             "inference": inference}
