@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from sham_core.formats import DIRECT, FORMATS
-from sham_core.kernels.small_batch import MAX_BATCH, batch_token, padded_transpose
+from sham_core.kernels.small_batch import MAX_BATCH, batch_token, padded_transpose, unpad_transpose
 from matrices import assert_matmul_close, bits, quantized
 
 COMPRESSED = [name for name in DIRECT if name != "dense"]  # dense is numpy's: BLAS sums by its own blocking
@@ -46,5 +46,8 @@ def test_batch_tokens_pad_to_the_next_width_and_refuse_the_rest():
     for b in (0, 1, MAX_BATCH + 1):
         with pytest.raises(ValueError, match="small-batch kernels take 2 to"):
             batch_token(b)
-    XT = padded_transpose(np.arange(6, dtype=np.float32).reshape(2, 3), 8)
-    assert XT.shape == (3, 8) and XT.flags.c_contiguous and not XT[:, 2:].any()
+    X = np.arange(300, dtype=np.float32).reshape(3, 100)
+    XT = padded_transpose(X, 8)
+    assert XT.shape == (100, 8) and XT.flags.c_contiguous and not XT[:, 3:].any()
+    assert np.array_equal(XT[:, :3], X.T) and XT.ctypes.data % 64 == 0
+    assert np.array_equal(unpad_transpose(XT, 3), X)

@@ -2,7 +2,7 @@
 import numba
 import numpy as np
 
-from ..kernels.small_batch import MAX_BATCH, batch_token, padded_transpose
+from ..kernels.small_batch import MAX_BATCH, batch_token, padded_transpose, unpad_transpose
 from .container import FormatError, pack, packed_size
 
 
@@ -78,7 +78,7 @@ def multiply(X, shape, vector, small, batch):
         if b == 0:
             return np.zeros((0, shape[1]), np.float32)
         token = batch_token(b)
-        return small(padded_transpose(X, len(token)), token)[:, :b].T.copy()
+        return unpad_transpose(small(padded_transpose(X, len(token)), token), b)
     finally:
         numba.set_num_threads(threads)
 
