@@ -36,7 +36,7 @@ import numpy as np
 import scipy
 import scipy.sparse
 
-from . import bench_methods, bench_study
+from . import bench_memory, bench_methods, bench_study
 from .formats import BASELINES, DIRECT, FORMATS, entropy_bits
 
 DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
@@ -497,6 +497,7 @@ def build_parser():
     targets.set_defaults(run=run_targets)
     bench_methods.add_parser(commands, comma_list, int_at_least)
     bench_study.add_parser(commands, comma_list, int_at_least)
+    bench_memory.add_parser(commands, comma_list, int_at_least)
     return parser
 
 

@@ -5,16 +5,22 @@ The rules declare these as resources, so every executor sees them (Slurm: ``--me
 after a failure (``retries:`` in profiles/slurm), asks for n times the memory and time of the first.
 
 Memory is a base per model plus a multiple of the job's input files: the jobs load the data splits
-whole, and the data dominate for the large datasets. Measured on vgg_mini/digits (every job under
-0.9 GB, encode jobs 1.6 GB with their memory child, all under a minute). The vgg19 and deepdta
-figures and every time limit beyond vgg_mini are estimates: raise them here when jobs hit them.
+whole, and the data dominate for the large datasets. Measured: vgg_mini/digits (every job under
+0.9 GB, encode jobs 1.6 GB with their memory child, all under a minute), and vgg19's train and
+compress jobs at CIFAR-10's size by ``python -m sham_core.bench memory`` (2026-12-07, on the CPU of
+a 2-core AMD EPYC with 24 GiB): peak RSS train 3,863 MB (input 704 MB), compress 4,926 MB (input
+1,001 MB, the "both" cws+pr_cws k=256 run). Their BASE_MB is 1.5 x that peak minus INPUT_FACTOR x
+the input, rounded up to 500 MB, so that a CIFAR-sized job asks for about 1.5 x its measured peak.
+Still estimates: vgg19's encode memory, every deepdta figure, and every time limit beyond vgg_mini
+(the runs on GPUs; the benchmark ran a few steps on a CPU, whose times say nothing of a GPU's), and
+the host memory a GPU adds (the CUDA runtime's, not measured). Raise them here when jobs hit them.
 """
 STAGES = ("train", "compress", "encode")
 
 # MB of a first attempt beyond INPUT_FACTOR x the job's input files, per stage.
 BASE_MB = {
     "vgg_mini": {"train": 2000, "compress": 2000, "encode": 3000},
-    "vgg19": {"train": 12000, "compress": 12000, "encode": 8000},
+    "vgg19": {"train": 4000, "compress": 4500, "encode": 8000},  # train, compress: measured (see above)
     "deepdta": {"train": 6000, "compress": 6000, "encode": 6000},
     "deepdta_mini": {"train": 2000, "compress": 2000, "encode": 3000},
 }
