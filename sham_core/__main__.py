@@ -19,6 +19,7 @@ import zipfile
 import numpy as np
 
 from .compression import METHODS
+from .compression.methods import SELECTIONS
 
 SIDES = ("conv", "dense")
 PARAMS = {"p": float, "k": int, "q": int, "sr": float, "rr": float}
@@ -57,7 +58,8 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     compress = commands.add_parser("compress", help="compress a Keras model and save it as one model file")
     compress.add_argument("model", help="a trained .keras (or .h5) model")
-    compress.add_argument("--layers", choices=("dense", "conv", "both"), default="dense")
+    compress.add_argument("--layers", choices=SELECTIONS, default="dense",
+                          help="which kernels: by kind (see sham_core.compression.selection; default: %(default)s)")
     compress.add_argument("--data", help="npz with the train and test splits (for metrics and retraining)")
     compress.add_argument("--epochs", type=at_least(0), default=0, help="retraining epochs (default: 0; needs --data)")
     compress.add_argument("--batch-size", type=at_least(1), default=128)

@@ -152,7 +152,7 @@ def _points(method, grid, layers):
     if method not in METHODS:
         raise ValueError(f"{where}: unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if layers not in METHODS[method].kinds:
-        raise ValueError(f"{where}: {method} applies to {', '.join(METHODS[method].kinds)} layers only")
+        raise ValueError(f"{where}: {method} applies to {', '.join(METHODS[method].kinds)} kernels only")
     keys = [key for key in grid if key not in ("lambdas", "seeds", "prune_quantize", "zip")]
     points = []
     for params in _value_combinations(where, grid, keys):

@@ -57,11 +57,12 @@ def test_in_memory_functional_models_compress_whatever_their_inputs_are_called(b
         np.testing.assert_array_equal(ops.convert_to_numpy(layer.kernel), record.kernel)
 
 
-def test_a_custom_layer_is_left_whole_and_listed():
+def test_the_dense_kernels_inside_a_custom_layer_are_found_by_their_path():
     res = compress(any_models.custom(), "pr", "dense", {"p": 50})
     cover = res.coverage
-    assert cover["skipped_layers"] == [{"path": "block", "class": "Block", "params": 144}]
-    assert cover["kernel_params"] == 6 * 12 + 144 + 12 * 3 and cover["compressed_params"] == 6 * 12 + 12 * 3
+    assert cover["skipped_layers"] == [] and cover["kernel_fraction"] == 1.0
+    assert cover["kernel_params"] == cover["compressed_params"] == 6 * 12 + 144 + 12 * 3
+    assert sum(record.name.startswith("block/") for record in res.layers) == 1
 
 
 def test_nested_layers_are_listed_by_their_path():
@@ -71,9 +72,11 @@ def test_nested_layers_are_listed_by_their_path():
     cover = compress(model, "pr", "dense", {"p": 50}).coverage
     assert cover["skipped_layers"] == [{"path": "inner/emb", "class": "Embedding", "params": 40}]
     assert cover["kernel_fraction"] == pytest.approx(72 / 112)
+    res = compress(model, "pr", "all", {"p": 50})
+    assert [record.name for record in res.layers] == ["inner/emb", "out"] and res.coverage["kernel_fraction"] == 1.0
 
 
-def test_lstm_and_attention_leave_their_kernels_said_in_the_run_tables(tmp_path):
+def test_dense_takes_the_attention_projections_and_leaves_the_lstm_said_in_the_run_tables(tmp_path):
     model = lstm_attention()
     x, y = data(model, 60)
     np.savez(tmp_path / "mine.npz", x_train=x[:40], y_train=y[:40], x_test=x[40:], y_test=y[40:])
@@ -82,24 +85,23 @@ def test_lstm_and_attention_leave_their_kernels_said_in_the_run_tables(tmp_path)
                                  retrain={"epochs": 1, "batch_size": 16})
     metrics = compressed(experiment, paths, "pr", {"p": 50})
     kernels = 4 * 32 + 8 * 32 + 4 * 64 + 8 * 8 + 8 * 3  # LSTM kernel + recurrent; attention q, k, v, out; Dense
-    assert metrics["kernel_params"] == kernels and metrics["compressed_params"] == 8 * 8 + 8 * 3
-    assert metrics["kernel_fraction"] == pytest.approx(88 / kernels)
-    assert [(layer["path"], layer["class"]) for layer in metrics["skipped_layers"]] == [
-        ("lstm", "LSTM"), ("attention", "MultiHeadAttention")]
+    assert metrics["kernel_params"] == kernels and metrics["compressed_params"] == 4 * 64 + 8 * 8 + 8 * 3
+    assert metrics["kernel_fraction"] == pytest.approx(344 / kernels)
+    assert [(layer["path"], layer["class"]) for layer in metrics["skipped_layers"]] == [("lstm", "LSTM")]
 
     row = run_row(metrics, encoding(), (1.0, 10.0), (1.0, 10.0))
-    assert row["kernel_fraction"] == pytest.approx(88 / kernels)
-    assert row["skipped_layers"] == "lstm (LSTM, 384); attention (MultiHeadAttention, 256)"
+    assert row["kernel_fraction"] == pytest.approx(344 / kernels)
+    assert row["skipped_layers"] == "lstm (LSTM, 384)"
     base = baseline_row("mine", {"task": "classification", "metric": "accuracy", "test": row["baseline"],
                                  "epochs": 0, "seconds": 0.0}, encoding(), "mine", "mine")
     summary = pd.DataFrame([base, row])
     best = best_table(summary)
     table = best_markdown(best)
-    assert "kernels compressed" in table and "12.1 %" in table
-    assert "Not compressed with layers dense: lstm (LSTM, 384); attention (MultiHeadAttention, 256)" in table
+    assert "kernels compressed" in table and "47.3 %" in table
+    assert "Not compressed with layers dense: lstm (LSTM, 384)" in table
     text = recommendation(summary, best)
     assert "psi_network 0.3000" in text
-    assert "**Warning: the compressed layers hold only 12.1 % of the model's kernel parameters" in text
+    assert "**Warning: the compressed layers hold only 47.3 % of the model's kernel parameters" in text
 
 
 def test_the_cli_prints_the_share_compressed_and_warns_under_half(tmp_path, capsys):
@@ -107,11 +109,10 @@ def test_the_cli_prints_the_share_compressed_and_warns_under_half(tmp_path, caps
     model.save(tmp_path / "m.keras")
     main(["compress", str(tmp_path / "m.keras"), "--method", "pr", "--p", "50", "-o", str(tmp_path / "m.sham")])
     out = capsys.readouterr()
-    assert ("compressed 12.1 % of the model's 728 kernel parameters (kernels only: biases, normalization and "
-            "non-trainable state excluded); left uncompressed: lstm (LSTM, 384); attention (MultiHeadAttention, "
-            "256)") in out.out
+    assert ("compressed 47.3 % of the model's 728 kernel parameters (kernels only: biases, normalization and "
+            "non-trainable state excluded); left uncompressed: lstm (LSTM, 384)") in out.out
     assert "warning: the compressed layers hold under half of the kernel parameters" in out.err
-    assert load(tmp_path / "m.sham").manifest["coverage"]["kernel_fraction"] == pytest.approx(88 / 728)
+    assert load(tmp_path / "m.sham").manifest["coverage"]["kernel_fraction"] == pytest.approx(344 / 728)
 
 
 @pytest.mark.parametrize("mode", ["int8", "int4", "float8"])
@@ -272,8 +273,8 @@ class Residual(keras.layers.Layer):
 '''
 
 
-def test_the_workflow_runs_a_custom_layer_model_with_its_imports_and_says_what_it_left(tmp_path, monkeypatch):
-    """End to end, memory children included: the experiment's imports reach every job; the tables list the block."""
+def test_the_workflow_runs_a_custom_layer_model_with_its_imports_and_compresses_its_inner_dense(tmp_path, monkeypatch):
+    """End to end, memory children included: the experiment's imports reach every job; the block's Dense is found."""
     import importlib
     import os
 
@@ -298,8 +299,6 @@ def test_the_workflow_runs_a_custom_layer_model_with_its_imports_and_says_what_i
     snakemake(tmp_path, tmp_path / "mine.yaml", "results/tables/summary.csv")
     summary = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")
     run = summary[summary.method == "pr"].iloc[0]
-    assert run.status == "ok" and run.kernel_fraction == pytest.approx(108 / 252) and run.peak_mb > 0
-    assert run.skipped_layers == "block (Residual, 144)"
+    assert run.status == "ok" and run.kernel_fraction == 1.0 and run.peak_mb > 0 and pd.isna(run.skipped_layers)
     text = (tmp_path / "results" / "tables" / "recommendation.md").read_text()
-    assert "**Warning: the compressed layers hold only 42.9 % of the model's kernel parameters" in text
-    assert "block (Residual, 144)" in (tmp_path / "results" / "tables" / "best.md").read_text()
+    assert "Warning" not in text and "block (Residual" not in (tmp_path / "results" / "tables" / "best.md").read_text()

@@ -143,7 +143,7 @@ def test_save_rejects_bad_requests(saved, tmp_path):
         save(res, tmp_path / "m.sham", formats={"fc9": "ham"})
     with pytest.raises(TypeError, match="CompressionResult"):
         save(res.model, tmp_path / "m.sham")
-    with pytest.raises(ValueError, match="no layer of that name"):
+    with pytest.raises(ValueError, match="has no kernel of that name and shape in the model"):
         save((two_input_regressor(), res.layers), tmp_path / "m.sham")
 
 

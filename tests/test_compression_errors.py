@@ -32,12 +32,12 @@ def test_bad_method_or_params(cnn, method, params, message):
 
 def test_no_layer_of_the_selected_kind():
     mlp = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-    with pytest.raises(ValueError, match="no conv layer"):
+    with pytest.raises(ValueError, match="no kernel that layers=.conv. selects; it has: 1 dense"):
         compress(mlp, "cws", "conv", {"k": 2})
 
 
 def test_slr_on_conv_is_refused(cnn):
-    with pytest.raises(ValueError, match="dense layers only"):
+    with pytest.raises(ValueError, match="'slr' applies to dense, embedding, recurrent kernels only, not conv"):
         compress(cnn, "slr", "conv", {"q": 2, "sr": 0, "rr": 0})
 
 

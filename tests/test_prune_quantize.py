@@ -132,7 +132,7 @@ def test_both_takes_a_mode_per_kind(cnn):
     ({"conv": "cws", "dense": "pr_cws"}, "both", {"conv": {"k": 4}, "dense": {"p": 90, "k": 4}}, "study",
      "not to 'cws'"),
     ({"conv": "cws", "dense": "pr_cws"}, "both", {"conv": {"k": 4}, "dense": {"p": 90, "k": 4}}, {"fc": "study"},
-     "prune_quantize keys must be 'conv' and/or 'dense'"),
+     r"prune_quantize keys must be kinds \(dense, conv, embedding, recurrent\)"),
 ])
 def test_bad_prune_quantize_is_refused_naming_what_to_change(cnn, method, layers, params, mode, message):
     with pytest.raises(ValueError, match=message):

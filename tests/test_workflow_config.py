@@ -142,7 +142,8 @@ def test_schema_names_the_bad_key(edit, message):
 
 
 @pytest.mark.parametrize("grid,message", [
-    ({"conv": {"slr": {"q": [4], "sr": [0.5], "rr": [0.5]}}}, "grid.conv.slr: slr applies to dense layers only"),
+    ({"conv": {"slr": {"q": [4], "sr": [0.5], "rr": [0.5]}}},
+     "grid.conv.slr: slr applies to dense, embedding, recurrent kernels only"),
     ({"dense": {"pr": {"p": [100]}}}, r"grid.dense.pr: p is a pruning percentile"),
     ({"dense": {"cws": {"k": [0]}}}, "grid.dense.cws: k must be an integer >= 1"),
     ({"dense": {"pr_cws": {"p": [90]}}}, "grid.dense.pr_cws: .*missing: k"),

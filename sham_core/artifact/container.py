@@ -12,7 +12,7 @@ import zlib
 from ..atomic import atomic_path
 
 MAGIC = b"SHAMMODL"
-VERSION = 1
+VERSION = 2  # 2: kernels named by path, with the layer (unit) and index that hold them
 _HEAD = struct.Struct("<8sHQ")
 _COUNT = struct.Struct("<I")
 _LENGTH = struct.Struct("<Q")

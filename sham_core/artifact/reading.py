@@ -55,20 +55,24 @@ def _check_inputs(model, shapes):
 def load(path):
     """The model file at ``path`` as an Artifact; ArtifactError if it is not an intact one.
 
-    Dense layers run from their stored encodings (EncodedDense: ``enc.matmul``, never decoded).
-    Conv layers are decoded into their kernels: Keras' convolutions need the dense kernel and
-    cannot run from an index map (or any other format) directly.
+    The Dense layers the model lists run from their stored encodings (EncodedDense: ``enc.matmul``,
+    never decoded). Every other compressed kernel (conv, EinsumDense, embeddings, recurrent, and
+    kernels inside wrappers or custom layers) is decoded at load: those layers need the dense kernel.
+    A version 1 file (kernels named by their layer's name) loads the same way.
     """
     manifest, sections = read(path)
     encodings = {entry["layer"]: _encodings(entry, sections, path) for entry in manifest["compressed"]}
     weights = {}
     for entry in manifest["weights"]:
         weights.setdefault(entry["layer"], {})[entry["index"]] = _array(entry, sections[entry["section"]])
+    dense = {}
     for entry in manifest["compressed"]:
-        if entry["kind"] != "dense":
+        unit = entry.get("unit", entry["layer"])
+        if entry.get("from_bytes", entry["kind"] == "dense"):
+            dense[unit] = encodings[entry["layer"]]
+        else:
             kernel = reduce(np.matmul, [enc.to_dense() for enc in encodings[entry["layer"]]])
-            weights.setdefault(entry["layer"], {})[entry["index"]] = kernel.reshape(entry["shape"])
-    dense = {entry["layer"]: encodings[entry["layer"]] for entry in manifest["compressed"] if entry["kind"] == "dense"}
+            weights.setdefault(unit, {})[entry["index"]] = kernel.reshape(entry["shape"])
     architecture = bytes(sections[manifest["architecture"]]).decode("utf-8")
     model = _model(architecture, dense, {name: weights.pop(name, {}) for name in dense}, path)
     _set_weights(model, weights, path)

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 
 from .. import __version__
-from ..compression.selection import all_layers
+from ..compression.methods import KINDS
+from ..compression.selection import all_layers, kernel_slots, layer_paths
 from ..encoding.sizes import smallest
 from ..formats import DIRECT, FORMATS, as_matrix
 from .container import write
@@ -16,19 +17,22 @@ from .reading import sizes
 def save(result, path, formats=None, params=None, info=None):
     """Write ``result`` (a CompressionResult, or ``(model, layers)``) to ``path``; return ``sizes(path)``.
 
-    formats: {layer name or kind ("dense"/"conv"): format name}, overriding the default:
+    formats: {kernel name or kind ("dense", "conv", ...): format name}, overriding the default:
     per matrix the smallest format that computes x @ W directly (what psi_direct counts).
     params: the compression parameters, recorded in the manifest; info: any other JSON fields.
     The manifest also records the result's coverage (the share of kernel parameters compressed), if it has one.
     """
     model, records, metrics = _parts(result)
     choices = _overrides(formats or {}, records)
-    kernels = _kernel_indices(model, records)
+    places = _kernel_places(model, records)
     sections = [model.to_json().encode("utf-8")]
-    compressed = [dict(_compressed_entry(record, choices[record.name], sections), index=kernels[record.name])
+    compressed = [dict(_compressed_entry(record, choices[record.name], sections), **places[record.name])
                   for record in records]
-    weights = [entry for layer in all_layers(model) for entry in _weight_entries(layer, kernels.get(layer.name),
-                                                                                   sections)]
+    skip = {}
+    for place in places.values():
+        skip.setdefault(place["unit"], set()).add(place["index"])
+    weights = [entry for layer in all_layers(model)
+               for entry in _weight_entries(layer, skip.get(layer.name, set()), sections)]
     manifest = {**_summary(records, compressed, weights, sections), "params": params, "metrics": metrics,
                 "coverage": getattr(result, "coverage", None), "info": info or {}, "versions": versions(),
                 "architecture": 0, "compressed": compressed, "weights": weights}
@@ -74,7 +78,7 @@ def _parts(result):
 
 def _overrides(formats, records):
     """{layer name: format name} from ``formats`` keyed by layer name or kind; ValueError on unknown names."""
-    names = {record.name for record in records} | {"dense", "conv"}
+    names = {record.name for record in records} | set(KINDS)
     unknown = [key for key in formats if key not in names]
     if unknown:
         raise ValueError(f"formats names {', '.join(unknown)}, neither a compressed layer nor a kind; "
@@ -106,10 +110,10 @@ def _encode(matrix, override):
 
 
 def _weight_entries(layer, skip, sections):
-    """Manifest entries of the layer's weights but the one at index ``skip``; their bytes go to ``sections``."""
+    """Manifest entries of the layer's weights but those at the indices ``skip``; their bytes go to ``sections``."""
     entries = []
     for index, array in enumerate(layer.get_weights()):
-        if index == skip:
+        if index in skip:
             continue
         array = np.ascontiguousarray(array)
         sections.append(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
@@ -118,21 +122,27 @@ def _weight_entries(layer, skip, sections):
     return entries
 
 
-def _kernel_indices(model, records):
-    """{layer name: position of its kernel among its weights} of the compressed layers; checks they match."""
-    layers = {layer.name: layer for layer in all_layers(model)}
-    indices = {}
+def _kernel_places(model, records):
+    """{kernel name: {unit, index, from_bytes}}: the layer of ``model.layers`` (nested models flattened) whose
+    weights hold the kernel, its position among them, and whether the kernel is that layer's own Dense kernel,
+    which a loaded model runs from its stored bytes (any other kernel is decoded at load)."""
+    owners = {}
+    for _, unit in layer_paths(model):
+        for index, weight in enumerate(unit.weights):
+            owners.setdefault(id(weight), (unit, index))
+    slots = {slot.name: slot for slot in kernel_slots(model)}
+    places = {}
     for record in records:
-        layer = layers.get(record.name)
-        kernel = getattr(layer, "kernel", None)
-        if kernel is None or tuple(kernel.shape) != tuple(record.shape):
-            raise ValueError(f"compressed layer {record.name} {tuple(record.shape)} has no layer of that name "
-                             f"and kernel shape in the model")
-        found = [i for i, weight in enumerate(layer.weights) if weight is kernel]
-        if len(found) != 1:
-            raise ValueError(f"layer {layer.name}: its kernel is not one of its weights, so it cannot be stored")
-        indices[record.name] = found[0]
-    return indices
+        slot = slots.get(record.name)
+        if slot is None or tuple(slot.variable.shape) != tuple(record.shape):
+            raise ValueError(f"compressed kernel {record.name} {tuple(record.shape)} has no kernel of that name "
+                             f"and shape in the model")
+        if id(slot.variable) not in owners:
+            raise ValueError(f"kernel {record.name}: it is not one of its layer's weights, so it cannot be stored")
+        unit, index = owners[id(slot.variable)]
+        places[record.name] = {"unit": unit.name, "index": index,
+                               "from_bytes": slot.layer is unit and isinstance(unit, keras.layers.Dense)}
+    return places
 
 
 def _count(entries):

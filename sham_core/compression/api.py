@@ -1,4 +1,4 @@
-"""compress(): apply a method to a Keras model's dense and/or conv kernels, then retrain it."""
+"""compress(): apply a method to a Keras model's selected kernels (see selection.py), then retrain it."""
 from dataclasses import dataclass, replace
 
 import keras
@@ -8,9 +8,9 @@ from keras import ops
 from . import retrain
 from .group import compress_group
 from .coverage import coverage
-from .layers import init_reparametrized, plain_clone, plain_weights, read_kernel, reparametrized_layer
+from .layers import plain_clone, plain_weights, reparametrize
 from .methods import check_params, check_prune_quantize, get_method
-from .selection import SELECTIONS, all_layers, check_float, check_unique_names, layers_of_kind
+from .selection import KINDS, all_layers, check_float, check_selection, check_unique_names, kernel_slots, selected_slots
 
 
 @dataclass
@@ -35,8 +35,11 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
              keep_best=True, higher_is_better=None):
     """Compress ``model``'s selected kernels with ``method`` and retrain for ``epochs``.
 
-    layers: "dense", "conv", or "both" (then ``method`` and ``params`` are dicts keyed by
-    "conv" and "dense"). train, test: ``(x, y)``, needed when epochs > 0 and for metrics.
+    layers: "dense", "conv", "both" (then ``method`` and ``params`` are dicts keyed by "conv"
+    and "dense"), "embedding", "recurrent", "all", or {"include": regex, "exclude": regex} on
+    kernel names (see selection.py); for the last two, ``method`` and ``params`` apply to every
+    kind, or are dicts keyed by the kinds selected. Each kind is one group (one codebook).
+    train, test: ``(x, y)``, needed when epochs > 0 and for metrics.
     optimizer: for the retrained weights; default a fresh copy of the model's compiled one.
     lr_cumulative: the codebook's learning rate (see layers.py for the rule).
     patience: epochs without improvement of the loss on a seeded 10 % of ``train`` (never
@@ -61,8 +64,8 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
         raise ValueError("epochs > 0 needs train=(x, y) to retrain on")
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
-    records = [record for kind, meth, prm, mode in plan
-               for record in compress_group(meth, prm, _named_kernels(model, kind), rng, mode)]
+    records = [record for kind, meth, prm, mode, slots in plan
+               for record in compress_group(meth, prm, _named_kernels(slots), rng, mode)]
     metric, before = retrain.evaluate(model, test, batch_size)
     history = {"train": [], "test": []}
     retrained = epochs > 0 and any(record.factors is None for record in records)
@@ -73,8 +76,8 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
         _, after_compress = retrain.evaluate(trainable, test, batch_size)
         history = retrain.fit(trainable, train, test, epochs, batch_size, patience, seed, verbose, keep_best,
                               higher_is_better)
-        records = _read_back(trainable, records)
-    compressed = _baked(model, records, trainable if retrained else None)
+        records = _read_back(model, trainable, records)
+    compressed, records = _baked(model, records, trainable if retrained else None)
     _, after_retrain = retrain.evaluate(compressed, test, batch_size)
     if not retrained:
         after_compress = after_retrain
@@ -83,69 +86,101 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
 
 
 def _plan(model, method, layers, params, prune_quantize="survivors"):
-    """Validate the request; return [(kind, Method, checked params, prune_quantize mode), ...]."""
-    if layers not in SELECTIONS:
-        raise ValueError(f"layers must be one of {', '.join(SELECTIONS)}, got {layers!r}")
+    """Validate the request; return [(kind, Method, checked params, prune_quantize mode, [Slot]), ...]."""
+    check_selection(layers)
     check_unique_names(model)
     check_float(model)
-    if layers == "both":
-        if not (isinstance(method, dict) and isinstance(params, dict) and {"conv", "dense"} <= method.keys()
-                and {"conv", "dense"} <= params.keys()):
-            raise ValueError('layers="both" needs method={"conv": ..., "dense": ...} and '
-                             'params={"conv": {...}, "dense": {...}}')
-        kinds = [("conv", method["conv"], params["conv"]), ("dense", method["dense"], params["dense"])]
-    else:
-        kinds = [(layers, method, params)]
+    if layers == "both" and not (isinstance(method, dict) and isinstance(params, dict)
+                                 and {"conv", "dense"} <= method.keys() and {"conv", "dense"} <= params.keys()):
+        raise ValueError('layers="both" needs method={"conv": ..., "dense": ...} and '
+                         'params={"conv": {...}, "dense": {...}}')
+    grouped = selected_slots(model, layers)
     plan = []
-    for kind, name, prm in kinds:
+    for kind, slots in grouped.items():
+        name, prm = _of_kind(method, kind, "method"), _of_kind(params, kind, "params")
         meth = get_method(name)
         if kind not in meth.kinds:
-            raise ValueError(f"method {meth.name!r} applies to {', '.join(meth.kinds)} layers only, not {kind}")
-        layers_of_kind(model, kind)
-        plan.append((kind, meth, check_params(meth, prm), check_prune_quantize(meth, _mode_of(prune_quantize, kind))))
+            raise ValueError(f"method {meth.name!r} applies to {', '.join(meth.kinds)} kernels only, not {kind} "
+                             f"({', '.join(slot.name for slot in slots[:3])}); select other layers")
+        plan.append((kind, meth, check_params(meth, prm), check_prune_quantize(meth, _mode_of(prune_quantize, kind)),
+                     slots))
     return plan
+
+
+def _of_kind(value, kind, what):
+    """``value`` for one kind: a dict keyed by kind gives its entry, anything else applies to every kind."""
+    if isinstance(value, dict) and set(value) <= set(KINDS) and value:
+        if kind not in value:
+            raise ValueError(f"{what} has no entry for the {kind} kernels the selection takes; give one")
+        return value[kind]
+    return value
 
 
 def _mode_of(prune_quantize, kind):
     """The prune_quantize mode of one kind: a str applies to every kind, a dict names them (default survivors)."""
     if isinstance(prune_quantize, dict):
-        unknown = set(prune_quantize) - {"conv", "dense"}
+        unknown = set(prune_quantize) - set(KINDS)
         if unknown:
-            raise ValueError(f"prune_quantize keys must be 'conv' and/or 'dense', got {sorted(unknown)}")
+            raise ValueError(f"prune_quantize keys must be kinds ({', '.join(KINDS)}), got {sorted(unknown)}")
         return prune_quantize.get(kind, "survivors")
     return prune_quantize
 
 
-def _named_kernels(model, kind):
-    return [(layer.name, kind, ops.convert_to_numpy(layer.kernel)) for layer in layers_of_kind(model, kind)]
+def _named_kernels(slots):
+    return [(slot.name, slot.kind, slot.value) for slot in slots]
 
 
 def _retrainable(model, records, optimizer, lr_cumulative):
-    """A copy of ``model`` whose compressed layers are reparametrized and all other layers frozen."""
-    by_name = {record.name: record for record in records}
+    """A copy of ``model`` whose compressed kernels are reparametrized (retrained) and everything else frozen.
+
+    The layers holding those kernels keep their other weights (biases) trainable; slr
+    factorizations are frozen (the study does not retrain them).
+    """
+    copy = keras.models.clone_model(model, clone_function=plain_clone, recursive=True)
+    for original, layer in _pairs(model, copy):
+        layer.set_weights(plain_weights(original))
+    slots = _slot_map(model, copy)
+    retrained = [(slots[record.name], record) for record in records if record.factors is None]
+    holders = {id(slot.layer) for slot, _ in retrained}
+    for record in records:
+        if record.factors is not None:
+            slots[record.name].variable.assign(record.kernel)
+    for layer in all_layers(copy):
+        _freeze_except(layer, holders)
     grad_scale = lr_cumulative / retrain.learning_rate(optimizer)
     codebooks = {}
-    for record in records:
+    for _, record in retrained:
         if record.codebook is not None and id(record.codebook) not in codebooks:
             codebooks[id(record.codebook)] = keras.Variable(record.codebook[1:], name=f"codebook_{record.kind}")
-
-    def clone(layer):
-        record = by_name.get(layer.name)
-        if record is None or record.factors is not None:
-            return plain_clone(layer)
-        return reparametrized_layer(layer, record, codebooks.get(id(record.codebook)), grad_scale)
-
-    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
-    for original, layer in _pairs(model, copy):
-        record = by_name.get(original.name)
-        if record is None or record.factors is not None:
-            layer.set_weights(plain_weights(original))
-            layer.trainable = False
-            if record is not None:
-                layer.kernel.assign(record.kernel)
-        else:
-            init_reparametrized(layer, original, record)
+    copy.sham_codebooks = list(codebooks.values())  # tracked: the optimizer trains them
+    by_layer = {}
+    for slot, record in retrained:
+        by_layer.setdefault(id(slot.layer), []).append((slot, record))
+    for pairs in by_layer.values():
+        reparametrize(pairs, codebooks, grad_scale)
     return copy
+
+
+def _freeze_except(layer, holders):
+    """Freeze ``layer`` but the weights the layers in ``holders`` (ids) own themselves, wherever they sit."""
+    inner = layer._flatten_layers(include_self=True, recursive=True)
+    keep = [sub for sub in inner if id(sub) in holders]
+    if not keep:
+        layer.trainable = False
+        return
+    owned = {id(weight) for sub in keep for weight in _own_weights(sub)}
+    for sub in inner:
+        if not any(id(k) in {id(s) for s in sub._flatten_layers(include_self=True, recursive=True)} for k in keep):
+            sub.trainable = False
+    for weight in layer.weights:
+        if id(weight) not in owned:
+            weight.trainable = False
+
+
+def _own_weights(layer):
+    """The weights ``layer`` holds itself, not through its sublayers."""
+    inner = {id(w) for sub in layer._flatten_layers(include_self=False, recursive=True) for w in sub.weights}
+    return [weight for weight in layer.weights if id(weight) not in inner]
 
 
 def _pairs(model, copy):
@@ -166,41 +201,50 @@ def _pairs(model, copy):
     return list(zip(originals, copies))
 
 
-def _read_back(trainable, records):
+def _read_back(model, trainable, records):
     """The records updated with the retrained codebooks and free weights."""
-    layers = {layer.name: layer for layer in all_layers(trainable)}
+    slots = _slot_map(model, trainable)
     codebooks = {}
     updated = []
     for record in records:
-        layer = layers[record.name]
+        slot = slots[record.name]
         if record.codebook is not None:
             key = id(record.codebook)
             if key not in codebooks:
-                codebooks[key] = np.concatenate([[0], ops.convert_to_numpy(layer.codebook)]).astype(np.float32)
+                trained = slot.layer._sham_codebook[slot.attribute]
+                codebooks[key] = np.concatenate([[0], ops.convert_to_numpy(trained)]).astype(np.float32)
             codebook = codebooks[key]
             updated.append(replace(record, codebook=codebook, kernel=codebook[record.indices]))
         elif record.mask is not None:
-            updated.append(replace(record, kernel=read_kernel(layer)))
+            updated.append(replace(record, kernel=ops.convert_to_numpy(getattr(slot.layer, slot.attribute))))
         else:
             updated.append(record)
     return updated
 
 
 def _baked(model, records, source=None):
-    """A standard-layer copy of ``model`` with the compressed kernels, compiled like it, LoRA merged.
-
-    Weights other than the compressed kernels come from ``source`` (the retrained copy) if given.
+    """(A standard-layer copy of ``model`` with the compressed kernels, compiled like it, LoRA merged; the records
+    named as the copy names their kernels). Weights other than the kernels come from ``source`` if given.
     """
-    by_name = {record.name: record for record in records}
     copy = keras.models.clone_model(model, clone_function=plain_clone, recursive=True)
     sources = {id(original): layer for original, layer in _pairs(model, source)} if source else {}
     for original, layer in _pairs(model, copy):
-        record, weights_from = by_name.get(original.name), sources.get(id(original), original)
-        if record is None:
-            layer.set_weights(plain_weights(weights_from))
-            continue
-        layer.kernel.assign(record.kernel)
-        if layer.bias is not None:
-            layer.bias.assign(weights_from.bias)
+        layer.set_weights(plain_weights(sources.get(id(original), original)))
+    slots = _slot_map(model, copy)
+    for record in records:
+        slots[record.name].variable.assign(record.kernel)
     retrain.compile_like(copy, model)
-    return copy
+    return copy, [replace(record, name=slots[record.name].name) for record in records]
+
+
+def _slot_map(model, copy):
+    """{kernel name in ``model``: the same kernel's Slot in ``copy``}, matched in order: a custom layer's copy
+    names its inner layers afresh (dense_7 for dense_3), so its kernels' paths differ from the model's."""
+    originals, copies = kernel_slots(model), kernel_slots(copy)
+    same = len(originals) == len(copies) and all(
+        (a.kind, a.attribute, tuple(a.variable.shape)) == (b.kind, b.attribute, tuple(b.variable.shape))
+        for a, b in zip(originals, copies))
+    if not same:
+        raise ValueError("the copy of the model does not hold the same kernels in the same order; give its custom "
+                         "layers a get_config()/from_config() that rebuilds the same layers")
+    return {a.name: b for a, b in zip(originals, copies)}

@@ -24,15 +24,15 @@ def coverage(model, records):
     compressed, the path through nested models joined by "/". kernel_fraction is None without kernels.
     """
     from .selection import layer_paths
-    compressed = {record.name: int(record.kernel.size) for record in records}
     total, skipped = 0, []
     for path, layer in layer_paths(model):
         params = kernel_params(layer)
         total += params
-        left = params - compressed.get(layer.name, 0)
+        left = params - sum(int(record.kernel.size) for record in records
+                            if record.name == path or record.name.startswith(path + "/"))
         if left > 0:
             skipped.append({"path": path, "class": type(layer).__name__, "params": left})
-    done = sum(compressed.values())
+    done = sum(int(record.kernel.size) for record in records)
     return {"kernel_fraction": done / total if total else None, "kernel_params": total,
             "compressed_params": done, "skipped_layers": skipped}
 

@@ -58,6 +58,8 @@ def compress_group(method, params, named_kernels, rng, prune_quantize="survivors
 
 
 def _factorized(method, params, name, kind, kernel, rng):
+    if kernel.ndim != 2:
+        raise ValueError(f"slr factorizes 2-D kernels; {name} has shape {kernel.shape}: select other layers")
     us, v = slr_factorize(kernel, params["q"], params["sr"], params["rr"], rng)
     return CompressedLayer(name, kind, method.name, us @ v, factors=(us, v),
                            info={"rank": us.shape[1]})

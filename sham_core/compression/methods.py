@@ -33,6 +33,11 @@ def _ecsq(values, params, rng):
     return ecsq_quantize(values, params["k"], params.get("lambdas", DEFAULT_LAMBDAS))
 
 
+# The kinds of kernel, and the layer selections by kind (see selection.py).
+KINDS = ("dense", "conv", "embedding", "recurrent")
+SELECTIONS = ("dense", "conv", "both", "embedding", "recurrent", "all")
+
+
 @dataclass(frozen=True)
 class Method:
     """What a method does to the selected kernels, and which parameters it takes."""
@@ -44,7 +49,7 @@ class Method:
     study_quantize: Callable | None = None  # the study's quantizer, where ours differs (prune_quantize="study")
     factorize: bool = False
     optional: tuple = ()
-    kinds: tuple = ("dense", "conv")
+    kinds: tuple = KINDS
 
 
 METHODS = {m.name: m for m in (
@@ -57,7 +62,7 @@ METHODS = {m.name: m for m in (
     Method("pr_pws", ("p", "k"), prune=True, quantize=_pws),
     Method("pr_uq", ("p", "k"), prune=True, quantize=_uq),
     Method("pr_ecsq", ("p", "k"), prune=True, quantize=_ecsq, optional=("lambdas",)),
-    Method("slr", ("q", "sr", "rr"), factorize=True, kinds=("dense",)),
+    Method("slr", ("q", "sr", "rr"), factorize=True, kinds=("dense", "embedding", "recurrent")),
 )}
 
 

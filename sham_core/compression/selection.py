@@ -1,9 +1,122 @@
-"""Which layers a compression touches: Dense kernels ("dense"), Conv1D/2D/3D kernels ("conv")."""
+"""Which kernels a compression touches, found wherever they sit in the model, and named by their path.
+
+Kinds: "dense" (Dense, EinsumDense: the attention projections too), "conv" (Conv1D/2D/3D, their
+Transpose, DepthwiseConv1D/2D, both kernels of SeparableConv1D/2D), "embedding" (Embedding) and
+"recurrent" (the kernel and recurrent kernel of LSTM, GRU and SimpleRNN cells). A kernel is found
+inside nested models, wrappers (TimeDistributed, Bidirectional) and custom layers. Its name is the
+path of its layer (``block1/attention/query``), plus ``/attribute`` for a layer with two kernels
+(``sep/depthwise_kernel``, ``lstm/lstm_cell/recurrent_kernel``).
+
+A selection is "dense", "conv", "both" (the study's three), "embedding", "recurrent", "all", or
+{"include": regex, "exclude": regex} on the kernels' names (every kind, re.search).
+"""
+import re
+from dataclasses import dataclass
+
 import keras
 
-SELECTIONS = ("dense", "conv", "both")
-_KINDS = {"dense": (keras.layers.Dense,),
-          "conv": (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)}
+from .methods import KINDS, SELECTIONS
+_L = keras.layers
+# (layer classes, kind, kernel attributes), in the order a layer is matched.
+_KERNELS = (
+    ((_L.Dense, _L.EinsumDense), "dense", ("kernel",)),
+    ((_L.SeparableConv1D, _L.SeparableConv2D), "conv", ("depthwise_kernel", "pointwise_kernel")),
+    ((_L.Conv1D, _L.Conv2D, _L.Conv3D, _L.Conv1DTranspose, _L.Conv2DTranspose, _L.Conv3DTranspose,
+      _L.DepthwiseConv1D, _L.DepthwiseConv2D), "conv", ("kernel",)),
+    ((_L.Embedding,), "embedding", ("embeddings",)),
+    ((_L.LSTMCell, _L.GRUCell, _L.SimpleRNNCell), "recurrent", ("kernel", "recurrent_kernel")),
+)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One compressible kernel: its name, kind, the layer holding it and the attribute it is read from."""
+
+    name: str
+    kind: str
+    layer: object
+    attribute: str
+
+    @property
+    def value(self):
+        """The kernel as the layer computes with it (LoRA merged), as numpy."""
+        return keras.ops.convert_to_numpy(getattr(self.layer, self.attribute))
+
+    @property
+    def variable(self):
+        """The variable that stores the kernel (``_kernel`` behind Dense's ``kernel`` property)."""
+        stored = getattr(self.layer, "_" + self.attribute, None)
+        if isinstance(getattr(type(self.layer), self.attribute, None), property) and stored is not None:
+            return stored
+        return getattr(self.layer, self.attribute)
+
+
+def kernel_kind(layer):
+    """(kind, kernel attributes) of a layer that holds compressible kernels, else (None, ())."""
+    for classes, kind, attributes in _KERNELS:
+        if isinstance(layer, classes):
+            return kind, attributes
+    return None, ()
+
+
+def kernel_slots(model):
+    """Every compressible kernel of ``model`` (nested layers included), each layer once, in model order."""
+    slots, seen = [], set()
+    for path, layer in _every_layer(model):
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        kind, attributes = kernel_kind(layer)
+        if kind is None or not layer.built:
+            continue
+        for attribute in attributes:
+            name = path if len(attributes) == 1 else f"{path}/{attribute}"
+            slots.append(Slot(name, kind, layer, attribute))
+    return slots
+
+
+def selected_slots(model, selection):
+    """{kind: [Slot]} of the kernels ``selection`` takes (kinds without any left out); ValueError if none."""
+    check_selection(selection)
+    slots = kernel_slots(model)
+    if isinstance(selection, dict):
+        include = re.compile(selection.get("include") or "")
+        exclude = re.compile(selection["exclude"]) if selection.get("exclude") else None
+        slots = [slot for slot in slots if include.search(slot.name) and not (exclude and exclude.search(slot.name))]
+    else:
+        kinds = {"both": ("dense", "conv"), "all": KINDS}.get(selection, (selection,))
+        slots = [slot for slot in slots if slot.kind in kinds]
+    if not slots:
+        raise ValueError(f"the model has no kernel that layers={selection!r} selects; "
+                         f"it has: {_kinds_text(kernel_slots(model))}")
+    grouped = {}
+    for slot in slots:
+        grouped.setdefault(slot.kind, []).append(slot)
+    return grouped
+
+
+def check_selection(selection):
+    """ValueError unless ``selection`` is one of SELECTIONS or {"include": regex, "exclude": regex}."""
+    if isinstance(selection, dict):
+        unknown = set(selection) - {"include", "exclude"}
+        if unknown or not selection:
+            raise ValueError(f"a layers selection by name takes include and/or exclude (regexes on kernel names), "
+                             f"got {sorted(selection)}")
+        for key, pattern in selection.items():
+            try:
+                re.compile(pattern or "")
+            except (re.error, TypeError) as error:
+                raise ValueError(f"layers {key}: {pattern!r} is not a regular expression ({error})") from None
+    elif selection not in SELECTIONS:
+        raise ValueError(f"layers must be one of {', '.join(SELECTIONS)} or {{include: regex, exclude: regex}}, "
+                         f"got {selection!r}")
+
+
+def _kinds_text(slots):
+    counts = {}
+    for slot in slots:
+        counts[slot.kind] = counts.get(slot.kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no compressible kernel"
 
 
 def all_layers(model):
@@ -12,30 +125,23 @@ def all_layers(model):
         yield layer
 
 
-def layer_kind(layer):
-    """"dense" or "conv" for a layer whose kernel can be compressed, else None."""
-    for kind, classes in _KINDS.items():
-        if isinstance(layer, classes):
-            return kind
-    return None
-
-
 def layers_of_kind(model, kind):
-    """The layers of ``model`` of one kind, ValueError if there is none."""
-    found = [layer for layer in all_layers(model) if layer_kind(layer) == kind]
-    if not found:
-        classes = ", ".join(cls.__name__ for cls in _KINDS[kind])
-        raise ValueError(f"the model has no {kind} layer ({classes}) to compress; "
-                         f"choose another layers= selection")
-    return found
+    """The layers of ``model`` that hold kernels of one kind (nested ones included), ValueError if there is none."""
+    return list({id(slot.layer): slot.layer for slot in selected_slots(model, kind)[kind]}.values())
 
 
 def check_unique_names(model):
-    """Compressed kernels are recorded by their layer's name (in the model file too), so names must be unique."""
-    names = [layer.name for layer in all_layers(model)]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    """Layers are stored by their name in a model file, and kernels named by path: both must be unique."""
+    names = [layer.name for layer in all_layers(model)] + [slot.name for slot in kernel_slots(model)]
+    duplicates = sorted({name for name in names if names.count(name) > 1} - _shared_names(model))
     if duplicates:
         raise ValueError(f"layer names must be unique to compress the model; repeated: {', '.join(duplicates)}")
+
+
+def _shared_names(model):
+    """Names that repeat only because a unit layer is also its own slot (a top-level Dense is both)."""
+    units = {layer.name for layer in all_layers(model)}
+    return {slot.name for slot in kernel_slots(model) if slot.name in units and slot.layer.name == slot.name}
 
 
 def check_float(model):
@@ -68,6 +174,16 @@ def layer_paths(model, prefix=""):
             yield f"{prefix}{layer.name}", layer
 
 
+def _every_layer(model):
+    """(path, layer) of every layer of ``model`` and every layer inside one, depth first."""
+    for path, layer in layer_paths(model):
+        yield path, layer
+        yield from _sublayers(layer, path)
+
+
 def _sublayers(layer, path):
     """(path, sublayer) of the layers a layer holds inside it (a custom layer's Dense, an RNN's cell, ...)."""
-    return [(f"{path}/{inner.name}", inner) for inner in layer._flatten_layers(include_self=False, recursive=True)]
+    for inner in layer._flatten_layers(include_self=False, recursive=False):
+        inner_path = f"{path}/{inner.name}"
+        yield inner_path, inner
+        yield from _sublayers(inner, inner_path)

@@ -2,8 +2,6 @@
 from dataclasses import dataclass
 
 import numpy as np
-from keras import ops
-
 from ..formats import as_matrix
 
 
@@ -27,7 +25,7 @@ class Kernel:
 def stored_kernel(stored, entry):
     """The Kernel of one metrics.json layer entry, read from the compress job's npz ``stored``.
 
-    Conv kernels (3-D to 5-D) are encoded as as_matrix(kernel): prod(shape[:-1]) x shape[-1].
+    Kernels of 3 to 5 axes (conv, EinsumDense) are encoded as as_matrix(kernel): prod(shape[:-1]) x shape[-1].
     """
     name = entry["name"]
     keys = [f"{name}:kernel"] + ([f"{name}:us", f"{name}:v"] if entry["method"] == "slr" else [])
@@ -44,8 +42,8 @@ def stored_kernel(stored, entry):
     return Kernel(name, entry["kind"], entry["method"], tuple(kernel.shape), matrix, parts)
 
 
-def model_kernel(layer, kind):
-    """The Kernel of an uncompressed Dense or Conv layer (method "none")."""
-    kernel = ops.convert_to_numpy(layer.kernel)
+def model_kernel(slot):
+    """The Kernel of an uncompressed model's kernel slot (compression.selection.Slot; method "none")."""
+    kernel = slot.value
     matrix = as_matrix(kernel)
-    return Kernel(layer.name, kind, "none", tuple(kernel.shape), matrix, [matrix])
+    return Kernel(slot.name, slot.kind, "none", tuple(kernel.shape), matrix, [matrix])

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from ..bench import warm_up
-from ..compression.selection import all_layers, layer_kind
+from ..compression.selection import all_layers, kernel_slots
 from ..data import load_split
 from ..formats import DIRECT
 from .data import model_kernel, stored_kernel
@@ -39,15 +39,16 @@ def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget
 
 
 def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=BUDGET_S, baselines=()):
-    """Encode every Dense and Conv1D/2D/3D kernel of an uncompressed model (method "none").
+    """Encode every compressible kernel of an uncompressed model (method "none"; see compression.selection).
 
     task: "classification" or "regression"; by default read from the compiled loss.
     """
     start = time.perf_counter()
     model = keras.models.load_model(model_path)
-    kernels = [model_kernel(layer, layer_kind(layer)) for layer in all_layers(model) if layer_kind(layer)]
+    kernels = [model_kernel(slot) for slot in kernel_slots(model)]
     if not kernels:
-        raise ValueError(f"{model_path} has no Dense or Conv1D/2D/3D layer to encode")
+        raise ValueError(f"{model_path} has no compressible kernel (Dense, EinsumDense, conv, Embedding, "
+                         f"recurrent) to encode")
     result = encode(model, kernels, load_split(data_path, "test"), task or model_task(model), repeats,
                     budget_s, baselines)
     return {**result, "seconds": time.perf_counter() - start}
@@ -71,8 +72,10 @@ def encode(model, kernels, data, task, repeats, budget_s, baselines=(), metric=N
     dense = [kernel for kernel in kernels if kernel.kind == "dense"]
     warm_up(DIRECT)
     matmul = [time_layer(kernel, encodings[kernel.name], repeats, budget_s) for kernel in dense]
-    dense_encodings = {kernel.name: encodings[kernel.name] for kernel in dense}
-    inference = compressed_inference(model, dense_encodings, data, task, metric) if dense else []
+    # Run from the stored bytes: the Dense layers the model lists (others keep their decoded kernel).
+    units = {layer.name for layer in all_layers(model) if isinstance(layer, keras.layers.Dense)}
+    dense_encodings = {kernel.name: encodings[kernel.name] for kernel in dense if kernel.name in units}
+    inference = compressed_inference(model, dense_encodings, data, task, metric) if dense_encodings else []
     return {"status": "ok", "task": task, "layers": layers, **groups(layers, model_weights),
             "study_estimate": study_estimate(kernels), "machine": machine(), "matmul": matmul,
             "inference": inference}

@@ -4,6 +4,7 @@ Besides the study's choice, each layer records the smallest format that computes
 directly ("direct") and the smallest general-purpose baseline that decodes first ("baseline").
 study_estimate gives the study's own byte estimates per group, which its published psi use.
 """
+from ..compression.methods import KINDS
 from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits, study_bytes
 
 CODED = ("ham", "sham")
@@ -25,7 +26,7 @@ def smallest(encodings, names):
 
 
 def choose(kind, encodings):
-    """The study's choice and its bytes: IM for conv; for dense the smaller of HAM and sHAM per part.
+    """The study's choice and its bytes: IM for conv; for the other kinds the smaller of HAM and sHAM per part.
 
     For slr (two parts) the label is "ham+sham" (us, v) when the factors choose differently.
     """
@@ -65,11 +66,11 @@ def totals(layers, other_weights=0):
 
 
 def groups(layers, model_weights):
-    """{"weights", "bytes", "psi"}, each keyed by group: "dense", "conv" (those present), "network".
+    """{"weights", "bytes", "psi"}, each keyed by group: each kind present (dense, conv, ...), "network".
 
     The network counts every model weight; the encoded kernels at their size, all else as float32.
     """
-    kinds = [kind for kind in ("dense", "conv") if any(layer["kind"] == kind for layer in layers)]
+    kinds = [kind for kind in KINDS if any(layer["kind"] == kind for layer in layers)]
     parts = {kind: totals([layer for layer in layers if layer["kind"] == kind]) for kind in kinds}
     encoded = sum(layer["weights"] for layer in layers)
     parts["network"] = totals(layers, model_weights - encoded)
@@ -78,12 +79,13 @@ def groups(layers, model_weights):
 
 
 def study_estimate(kernels):
-    """The study's byte estimates per group present: dense {ham, sham, choice}, conv {im, choice}.
+    """The study's byte estimates per group present: conv {im, choice}, the other kinds {ham, sham, choice}.
 
     Each group's 2-D parts (slr: us and v) share one dictionary, as the study's layers do.
     """
     estimate = {}
-    for kind, names in (("dense", ("ham", "sham")), ("conv", ("im",))):
+    for kind in KINDS:
+        names = ("im",) if kind == "conv" else CODED
         parts = [part for kernel in kernels if kernel.kind == kind for part in kernel.parts]
         if parts:
             estimate[kind] = {name: study_bytes(parts, name) for name in names}

@@ -1,0 +1,86 @@
+"""Issue 19: every kernel-bearing layer is found wherever it sits, compressed, retrained and stored."""
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from keras import ops
+
+from modern_models import FAMILIES, round_trip, transformer, wrappers
+from requirements import skip_unless
+from sham_core.artifact import load
+from sham_core.compression import compress
+from sham_core.compression.selection import kernel_slots
+
+TESTS = Path(__file__).parent
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_each_family_compresses_all_its_kernels_and_runs_from_its_file_as_compressed(name, tmp_path):
+    res, expected, loaded = round_trip(name, tmp_path)
+    assert res.coverage["kernel_fraction"] >= 0.95 and res.coverage["skipped_layers"] == []
+    np.testing.assert_allclose(loaded, expected, atol=1e-4)
+    names = [record.name for record in res.layers]
+    assert len(set(names)) == len(names)
+    slots = {slot.name: slot for slot in kernel_slots(res.model)}
+    for record in res.layers:  # the baked model holds each record's kernel: pruned and on its kind's codebook
+        kernel = ops.convert_to_numpy(getattr(slots[record.name].layer, slots[record.name].attribute))
+        np.testing.assert_array_equal(kernel, record.kernel)
+        assert (kernel[~record.mask] == 0).all() and len(np.unique(kernel[kernel != 0])) <= 8
+
+
+def test_kernels_are_named_by_path_and_two_kernel_layers_by_attribute():
+    names = [slot.name for slot in kernel_slots(transformer())]
+    assert {"attention/query", "attention/key", "attention/value", "attention/attention_output", "token"} <= set(names)
+    assert any(name.startswith("position/embedding") for name in names)
+    names = [slot.name for slot in kernel_slots(wrappers())]
+    assert "bidirectional/forward_lstm/lstm_cell/recurrent_kernel" in names
+    assert any(name.startswith("time_distributed/dense") for name in names)
+
+
+@pytest.mark.parametrize("layers,kinds", [("embedding", {"embedding"}), ("recurrent", {"recurrent"}),
+                                          ("dense", {"dense"}), ({"include": "lstm", "exclude": "backward"},
+                                                                 {"recurrent"})])
+def test_selections_take_their_kinds(layers, kinds):
+    model = wrappers()
+    res = compress(model, "pr", layers, {"p": 50})
+    assert {record.kind for record in res.layers} == kinds
+    if isinstance(layers, dict):
+        assert all("forward_lstm" in record.name for record in res.layers) and len(res.layers) == 2
+
+
+def test_a_method_per_kind_and_clear_errors_for_bad_selections():
+    model = transformer()
+    res = compress(model, {"dense": "pr_uq", "embedding": "uq"}, "all",
+                   {"dense": {"p": 50, "k": 4}, "embedding": {"k": 4}})
+    assert {record.kind: record.method for record in res.layers} == {"dense": "pr_uq", "embedding": "uq"}
+    with pytest.raises(ValueError, match="method has no entry for the embedding kernels"):
+        compress(model, {"dense": "pr"}, "all", {"dense": {"p": 50}})
+    with pytest.raises(ValueError, match="not a regular expression"):
+        compress(model, "pr", {"include": "("}, {"p": 50})
+    with pytest.raises(ValueError, match="no kernel that layers='recurrent' selects; it has: 2 embedding, 7 dense"):
+        compress(model, "pr", "recurrent", {"p": 50})
+    with pytest.raises(ValueError, match="slr factorizes 2-D kernels; attention/query has shape"):
+        compress(model, "slr", "dense", {"q": 2, "sr": 0, "rr": 0})
+
+
+def test_a_loaded_file_names_where_each_kernel_lives(tmp_path):
+    res, _, _ = round_trip("custom_transformer", tmp_path, epochs=0)
+    entries = load(tmp_path / "custom_transformer.sham").manifest["compressed"]
+    by_name = {entry["layer"]: entry for entry in entries}
+    head = [entry for entry in entries if entry["from_bytes"]]
+    assert by_name["token"]["from_bytes"] is False and len(head) == 1 and head[0]["unit"] == head[0]["layer"]
+    assert by_name["block1/attention/query"]["unit"] == "block1" and by_name["block2/up"]["unit"] == "block2"
+    assert not by_name["block1/attention/query"]["from_bytes"]
+
+
+def test_every_family_on_torch():
+    skip_unless(importlib.util.find_spec("torch") is not None, "torch", "torch is not installed")
+    env = dict(os.environ, KERAS_BACKEND="torch", PYTHONPATH=os.pathsep.join([str(TESTS), str(TESTS.parent)]))
+    run = subprocess.run([sys.executable, str(TESTS / "modern_models.py")], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr[-4000:]
+    assert run.stdout.count("torch ") == len(FAMILIES), run.stdout
