@@ -138,8 +138,8 @@ def wrappers(seed=0):
     keras.utils.set_random_seed(seed)
     x = _tokens()
     h = layers.Embedding(TOKENS, 8)(x)
-    h = layers.Bidirectional(layers.LSTM(6, return_sequences=True))(h)
-    h = layers.TimeDistributed(layers.Dense(5, activation="relu"))(h)
+    h = layers.Bidirectional(layers.LSTM(6, return_sequences=True, name="lstm"), name="bi")(h)
+    h = layers.TimeDistributed(layers.Dense(5, activation="relu", name="proj"), name="td")(h)
     return compiled(keras.Model(x, layers.Dense(3)(layers.Flatten()(h))))
 
 

@@ -1,6 +1,7 @@
 """Any Keras model, without surprises: each shape compresses, saves, loads and predicts; what was not
 compressed is said; quantized and LoRA layers and custom layers get a clear outcome."""
 import json
+import os
 import sys
 import textwrap
 
@@ -18,6 +19,7 @@ from sham_core.aggregate import best_table, recommendation
 from sham_core.aggregate.best_io import best_markdown
 from sham_core.artifact import ArtifactError, load, save
 from sham_core.compression import compress
+from sham_core.inference_cost import peak_memory
 from sham_core.loading import MissingClassError
 from sham_core.summary import baseline_row, run_row
 from sham_core.training import load_model_file
@@ -250,55 +252,9 @@ def test_the_workflow_compresses_a_custom_layer_model_with_its_imports(layer_mod
     metrics = compressed(experiment, paths, "pr", {"p": 50})
     assert metrics["status"] == "ok" and metrics["kernel_fraction"] == 1.0
     assert json.loads((paths["metrics"]).read_text())["metric"] == "accuracy"
-
-
-BLOCK_MODULE = '''
-import keras
-
-@keras.saving.register_keras_serializable(package="my_blocks")
-class Residual(keras.layers.Layer):
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.dense = keras.layers.Dense(units, activation="relu")
-
-    def build(self, input_shape):
-        self.dense.build(input_shape)
-
-    def call(self, x):
-        return x + self.dense(x)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
-'''
-
-
-def test_the_workflow_runs_a_custom_layer_model_with_its_imports_and_compresses_its_inner_dense(tmp_path, monkeypatch):
-    """End to end, memory children included: the experiment's imports reach every job; the block's Dense is found."""
-    import importlib
-    import os
-
-    import yaml
-    from test_workflow_run import snakemake
-    module = f"my_blocks_{tmp_path.name.replace('-', '_')}"
-    (tmp_path / f"{module}.py").write_text(BLOCK_MODULE)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
-    keras.utils.set_random_seed(0)
-    x = keras.Input((6,))
-    h = importlib.import_module(module).Residual(12, name="block")(keras.layers.Dense(12, activation="relu")(x))
-    model = any_models.compiled(keras.Model(x, keras.layers.Dense(3)(h)))
-    inputs, labels = data(model, 90)
-    np.savez(tmp_path / "mine.npz", x_train=inputs[:60], y_train=labels[:60], x_test=inputs[60:], y_test=labels[60:])
-    model.save(tmp_path / "mine.keras")
-    config = {"datasets": {"mine": {"source": "npz", "path": str(tmp_path / "mine.npz"), "task": "classification"}},
-              "experiments": [{"model": "blocky", "model_file": str(tmp_path / "mine.keras"), "dataset": "mine",
-                               "imports": [module], "retrain": {"epochs": 1}}],
-              "grid": {"dense": {"pr": {"p": [50]}}}, "encode": {"timing_repeats": 3, "memory": True}}
-    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(config))
-    snakemake(tmp_path, tmp_path / "mine.yaml", "results/tables/summary.csv")
-    summary = pd.read_csv(tmp_path / "results" / "tables" / "summary.csv")
-    run = summary[summary.method == "pr"].iloc[0]
-    assert run.status == "ok" and run.kernel_fraction == 1.0 and run.peak_mb > 0 and pd.isna(run.skipped_layers)
-    text = (tmp_path / "results" / "tables" / "recommendation.md").read_text()
-    assert "Warning" not in text and "block (Residual" not in (tmp_path / "results" / "tables" / "best.md").read_text()
+    # The encode stage's memory child, a fresh process, needs the imports too.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]))
+    artifact = next(folder.glob("runs/**/model.sham"))
+    assert peak_memory("artifact", artifact, paths["data"], [module])["peak_mb"] > 0
+    with pytest.raises(RuntimeError, match="Doubler"):
+        peak_memory("artifact", artifact, paths["data"])

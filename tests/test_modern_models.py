@@ -37,8 +37,7 @@ def test_kernels_are_named_by_path_and_two_kernel_layers_by_attribute():
     assert {"attention/query", "attention/key", "attention/value", "attention/attention_output", "token"} <= set(names)
     assert any(name.startswith("position/embedding") for name in names)
     names = [slot.name for slot in kernel_slots(wrappers())]
-    assert "bidirectional/forward_lstm/lstm_cell/recurrent_kernel" in names
-    assert any(name.startswith("time_distributed/dense") for name in names)
+    assert "bi/forward_lstm/lstm_cell/recurrent_kernel" in names and "td/proj" in names
 
 
 @pytest.mark.parametrize("layers,kinds", [("embedding", {"embedding"}), ("recurrent", {"recurrent"}),
