@@ -1,4 +1,5 @@
-"""load() and sizes(): a model file back as a Keras model whose compressed Dense layers run from their bytes."""
+"""load() and sizes(): a model file back as a Keras model whose compressed Dense and EinsumDense layers run from
+their bytes."""
 import json
 import os
 from dataclasses import dataclass
@@ -9,13 +10,14 @@ import numpy as np
 from keras import ops
 
 from ..compression.selection import all_layers
+from ..encoding.einsum import EinsumPlan, EncodedEinsumDense
 from ..encoding.inference import EncodedDense
 from ..formats import FormatError
 from ..formats import load as load_encoding
 from ..loading import missing_class, missing_class_message
 from .container import ArtifactError, framing, read
 
-STORED_DENSE = "ShamStoredDense"
+STORED_LAYER = "ShamStoredLayer"
 LOAD_OPTION = "python -m sham_core predict --import MODULE, or by importing it before artifact.load()"
 BATCH_SIZE = 256
 
@@ -56,8 +58,9 @@ def load(path):
     """The model file at ``path`` as an Artifact; ArtifactError if it is not an intact one.
 
     The Dense layers the model lists run from their stored encodings (EncodedDense: ``enc.matmul``,
-    never decoded). Every other compressed kernel (conv, EinsumDense, embeddings, recurrent, and
-    kernels inside wrappers or custom layers) is decoded at load: those layers need the dense kernel.
+    never decoded), and so do its EinsumDense layers whose kernel axes split into contracted and free
+    ones (EncodedEinsumDense). Every other compressed kernel (conv, embeddings, recurrent, and kernels
+    inside attention, wrappers or custom layers) is decoded at load: those layers need the dense kernel.
     A version 1 file (kernels named by their layer's name) loads the same way.
     """
     manifest, sections = read(path)
@@ -65,16 +68,16 @@ def load(path):
     weights = {}
     for entry in manifest["weights"]:
         weights.setdefault(entry["layer"], {})[entry["index"]] = _array(entry, sections[entry["section"]])
-    dense = {}
+    stored = {}
     for entry in manifest["compressed"]:
         unit = entry.get("unit", entry["layer"])
         if entry.get("from_bytes", entry["kind"] == "dense"):
-            dense[unit] = encodings[entry["layer"]]
+            stored[unit] = (entry, encodings[entry["layer"]])
         else:
             kernel = reduce(np.matmul, [enc.to_dense() for enc in encodings[entry["layer"]]])
             weights.setdefault(unit, {})[entry["index"]] = kernel.reshape(entry["shape"])
     architecture = bytes(sections[manifest["architecture"]]).decode("utf-8")
-    model = _model(architecture, dense, {name: weights.pop(name, {}) for name in dense}, path)
+    model = _model(architecture, stored, {name: weights.pop(name, {}) for name in stored}, path)
     _set_weights(model, weights, path)
     return Artifact(model, manifest)
 
@@ -110,24 +113,29 @@ def _array(entry, section):
     return np.frombuffer(section, dtype.newbyteorder("<")).astype(dtype).reshape(entry["shape"])
 
 
-def _model(architecture, encodings, weights, path):
-    """The Keras model of the stored JSON, its Dense layers named in ``encodings`` built as EncodedDense."""
+def _model(architecture, stored, weights, path):
+    """The Keras model of the stored JSON, the layers named in ``stored`` ({name: (entry, encodings)}) built as
+    EncodedDense or EncodedEinsumDense, which run from the encodings."""
     config = json.loads(architecture)
-    missing = set(encodings) - _swap_dense(config, set(encodings))
+    missing = set(stored) - _swap_stored(config, set(stored))
     if missing:
-        raise ArtifactError(f"{path}: the architecture has no Dense layer {', '.join(sorted(missing))}")
+        raise ArtifactError(f"{path}: the architecture has no Dense or EinsumDense layer {', '.join(sorted(missing))}")
 
-    class StoredDense:
-        """Stands in for the encoded Dense layers' class while Keras deserializes the model."""
+    class StoredLayer:
+        """Stands in for the encoded layers' class while Keras deserializes the model."""
 
         @staticmethod
         def from_config(layer):
             name = layer["name"]
+            entry, encodings = stored[name]
             bias = next(iter(weights[name].values()), None)
-            return EncodedDense(encodings[name], bias, layer["activation"], name=name)
+            if "permutation" not in entry:
+                return EncodedDense(encodings, bias, layer["activation"], name=name)
+            einsum = EinsumPlan(entry["equation"], tuple(entry["permutation"]), entry["contracted"])
+            return EncodedEinsumDense(encodings, einsum, entry["shape"], bias, layer["activation"], name=name)
 
     try:
-        return keras.models.model_from_json(json.dumps(config), custom_objects={STORED_DENSE: StoredDense})
+        return keras.models.model_from_json(json.dumps(config), custom_objects={STORED_LAYER: StoredLayer})
     except (TypeError, ValueError) as error:
         name = missing_class(error)
         if name is None:
@@ -135,18 +143,19 @@ def _model(architecture, encodings, weights, path):
         raise ArtifactError(missing_class_message(path, name, LOAD_OPTION)) from None
 
 
-def _swap_dense(node, names):
-    """Point the configs of the Dense layers called ``names`` at STORED_DENSE, in place; return those found."""
+def _swap_stored(node, names):
+    """Point the configs of the Dense and EinsumDense layers called ``names`` at STORED_LAYER, in place; return
+    those found."""
     found = set()
     if isinstance(node, dict):
-        if node.get("class_name") == "Dense" and node.get("config", {}).get("name") in names:
-            node.update(class_name=STORED_DENSE, registered_name=STORED_DENSE, module=None)
+        if node.get("class_name") in ("Dense", "EinsumDense") and node.get("config", {}).get("name") in names:
+            node.update(class_name=STORED_LAYER, registered_name=STORED_LAYER, module=None)
             found.add(node["config"]["name"])
         children = node.values()
     else:
         children = node if isinstance(node, list) else []
     for child in children:
-        found |= _swap_dense(child, names)
+        found |= _swap_stored(child, names)
     return found
 
 

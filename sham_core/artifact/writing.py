@@ -8,6 +8,7 @@ import numpy as np
 from .. import __version__
 from ..compression.methods import KINDS
 from ..compression.selection import all_layers, kernel_slots, layer_paths
+from ..encoding.einsum import EinsumPlan, plan
 from ..encoding.sizes import smallest
 from ..formats import DIRECT, FORMATS, as_matrix
 from .container import write
@@ -26,8 +27,8 @@ def save(result, path, formats=None, params=None, info=None):
     choices = _overrides(formats or {}, records)
     places = _kernel_places(model, records)
     sections = [model.to_json().encode("utf-8")]
-    compressed = [dict(_compressed_entry(record, choices[record.name], sections), **places[record.name])
-                  for record in records]
+    compressed = [dict(_compressed_entry(record, choices[record.name], sections, places[record.name]),
+                       **places[record.name]) for record in records]
     skip = {}
     for place in places.values():
         skip.setdefault(place["unit"], set()).add(place["index"])
@@ -90,9 +91,14 @@ def _overrides(formats, records):
     return {record.name: formats.get(record.name, formats.get(record.kind)) for record in records}
 
 
-def _compressed_entry(record, override, sections):
+def _compressed_entry(record, override, sections, place):
     """The manifest entry of one compressed kernel; its encoded matrices are appended to ``sections``."""
-    parts = list(record.factors) if record.factors is not None else [as_matrix(record.kernel)]
+    if record.factors is not None:
+        parts = list(record.factors)
+    elif "permutation" in place:  # an EinsumDense run from bytes: its (contracted, free) matrix
+        parts = [EinsumPlan(place["equation"], tuple(place["permutation"]), place["contracted"]).matrix(record.kernel)]
+    else:
+        parts = [as_matrix(record.kernel)]
     encodings = [_encode(part, override) for part in parts]
     start = len(sections)
     sections.extend(enc.to_bytes() for enc in encodings)
@@ -123,9 +129,10 @@ def _weight_entries(layer, skip, sections):
 
 
 def _kernel_places(model, records):
-    """{kernel name: {unit, index, from_bytes}}: the layer of ``model.layers`` (nested models flattened) whose
-    weights hold the kernel, its position among them, and whether the kernel is that layer's own Dense kernel,
-    which a loaded model runs from its stored bytes (any other kernel is decoded at load)."""
+    """{kernel name: {unit, index, from_bytes, ...}}: the layer of ``model.layers`` (nested models flattened)
+    whose weights hold the kernel, its position among them, and whether the kernel is that layer's own Dense or
+    EinsumDense (one whose axes split) kernel, which a loaded model runs from its stored bytes (any other kernel
+    is decoded at load)."""
     owners = {}
     for _, unit in layer_paths(model):
         for index, weight in enumerate(unit.weights):
@@ -140,9 +147,21 @@ def _kernel_places(model, records):
         if id(slot.variable) not in owners:
             raise ValueError(f"kernel {record.name}: it is not one of its layer's weights, so it cannot be stored")
         unit, index = owners[id(slot.variable)]
-        places[record.name] = {"unit": unit.name, "index": index,
-                               "from_bytes": slot.layer is unit and isinstance(unit, keras.layers.Dense)}
+        places[record.name] = {"unit": unit.name, "index": index, **_from_bytes(unit, slot, record)}
     return places
+
+
+def _from_bytes(unit, slot, record):
+    """{"from_bytes": ...}, and for an EinsumDense how its kernel's axes make the stored matrix."""
+    if slot.layer is not unit:
+        return {"from_bytes": False}
+    if isinstance(unit, keras.layers.Dense):
+        return {"from_bytes": True}
+    einsum = plan(unit.equation, len(record.shape)) if isinstance(unit, keras.layers.EinsumDense) else None
+    if einsum is None or (record.factors is not None and einsum.permutation != (0, 1)):
+        return {"from_bytes": False}
+    return {"from_bytes": True, "equation": einsum.equation, "permutation": list(einsum.permutation),
+            "contracted": einsum.contracted}
 
 
 def _count(entries):
