@@ -4,7 +4,14 @@ import re
 
 from sham_core import resources as job_resources
 from sham_core.data.fetch import DATASETS_WITH_DOWNLOADS
-from sham_core.workflow import canonical, experiment_config, experiment_names, extra_baseline_seeds, runs_by_path
+from sham_core.workflow import (
+    canonical,
+    experiment_config,
+    experiment_imports,
+    experiment_names,
+    extra_baseline_seeds,
+    runs_by_path,
+)
 
 try:
     RUNS = runs_by_path(config)
@@ -40,7 +47,7 @@ wildcard_constraints:
     experiment="|".join(re.escape(name) for name in EXPERIMENTS),
     dataset="[A-Za-z0-9_.-]+",
     source="[a-z0-9]+",
-    layers="dense|conv|both",
+    layers="dense|conv|both|embedding|recurrent|all",
     method="[a-z_+]+",
     params="[^/]+~[^/]+(/[^/]+~[^/]+)*",
     seed="[0-9]+",
@@ -52,7 +59,11 @@ def run_of(wildcards):
 
 def experiment_of(*keys):
     """Params: only these keys of the experiment, so that editing others reruns nothing here."""
-    return lambda wildcards: canonical({key: EXPERIMENTS[wildcards.experiment].get(key) for key in keys})
+    return lambda wildcards: canonical({key: _experiment_value(EXPERIMENTS[wildcards.experiment], key) for key in keys})
+
+
+def _experiment_value(experiment, key):
+    return experiment_imports(experiment) if key == "imports" else experiment.get(key)
 
 
 def dataset_files(wildcards):

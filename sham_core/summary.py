@@ -15,15 +15,16 @@ import pandas as pd
 
 from .atomic import read_json, write_csv, write_text
 from .compression.coverage import skipped_text
+from .compression.methods import KINDS
 from .formats import FORMATS
 from .metrics import higher_is_better, metric_short_name
 
-KINDS = ("dense", "conv")
 SUMMARY_COLUMNS = (
     "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method",
     "prune_quantize", "config", "params", "seed", "status", "error", "baseline", "after_compress", "after_retrain",
     "delta", "psi", "psi_study", "psi_study_estimate", "psi_direct", "psi_baseline", "psi_entropy",
-    *(f"psi_{name}" for name in FORMATS), "psi_dense_layers", "psi_conv_layers", "psi_network", "kernel_fraction",
+    *(f"psi_{name}" for name in FORMATS), *(f"psi_{kind}_layers" for kind in KINDS), "psi_network",
+    "kernel_fraction",
     "skipped_layers", "values", "inference_metric", "inference_equal", "latency_b1_s", "latency_b64_s",
     "latency_b1_ratio", "latency_b64_ratio", "peak_mb", "file_bytes", "file_psi", "artifact", "epochs", "kept_epoch",
     "diverged", "seconds_compress", "seconds_encode", "wall_s", "max_rss_mb", "device", "backend", "commit")

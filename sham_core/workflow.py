@@ -14,7 +14,10 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from .compression.methods import METHODS, check_params, check_prune_quantize
+from .compression.methods import KINDS, METHODS, check_params, check_prune_quantize
+
+# Grid keys that take {method: points}: a kind of kernel, or "all" (one method for every kind).
+SINGLE_SELECTIONS = (*KINDS, "all")
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,16 @@ def _label(params):
     return "-".join(_format(params[key]) for key in ("p", "k") if key in params)
 
 
+# The modules that register a built-in model's custom layers: every job that loads it imports them.
+MODEL_IMPORTS = {"vit_mini": ("sham_core.models.transformer",)}
+
+
+def experiment_imports(experiment):
+    """The modules to import before loading the experiment's model: its imports, and its built-in model's."""
+    own = () if experiment.get("model_file") else MODEL_IMPORTS.get(experiment["model"], ())
+    return [*(experiment.get("imports") or []), *own] or None
+
+
 def experiment_names(config):
     """Names of the configured experiments, in order: ``name`` or ``{model}-{dataset}``."""
     return [experiment_name(e) for e in config["experiments"]]
@@ -130,7 +143,7 @@ def expand_grid(config):
 
 def _experiment_runs(name, grid, default_seeds):
     runs = []
-    for layers in ("dense", "conv"):
+    for layers in SINGLE_SELECTIONS:
         for method, points in grid.get(layers, {}).items():
             runs += [Run(name, layers, method, params, seed)
                      for params in _points(method, points, layers) for seed in points.get("seeds", default_seeds)]
@@ -151,8 +164,10 @@ def _points(method, grid, layers):
     where = f"grid.{layers}.{method}"
     if method not in METHODS:
         raise ValueError(f"{where}: unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if layers not in METHODS[method].kinds:
-        raise ValueError(f"{where}: {method} applies to {', '.join(METHODS[method].kinds)} kernels only")
+    kinds = METHODS[method].kinds
+    if layers not in kinds and not (layers == "all" and set(kinds) == set(KINDS)):
+        needs = "; grid.all takes a method for every kind" if layers == "all" else ""
+        raise ValueError(f"{where}: {method} applies to {', '.join(kinds)} kernels only{needs}")
     keys = [key for key in grid if key not in ("lambdas", "seeds", "prune_quantize", "zip")]
     points = []
     for params in _value_combinations(where, grid, keys):

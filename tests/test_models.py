@@ -88,6 +88,8 @@ def test_vgg_mini_keeps_its_layer_names():
     ("vgg19", [[32, 32, 3]], "regression", "classifier"),
     ("vgg19", [[85], [1200]], "classification", "classifier"),
     ("resnet", [[32, 32, 3]], "classification", "unknown model 'resnet'"),
+    ("vit_mini", [[8, 8, 1]], "regression", "classifier"),
+    ("vit_mini", [[7, 8, 1]], "classification", "2x2 patches; 7x8 does not divide"),
 ])
 def test_builder_errors(name, shapes, task, message):
     with pytest.raises(ValueError, match=message):
@@ -95,4 +97,19 @@ def test_builder_errors(name, shapes, task, message):
 
 
 def test_registry():
-    assert {"vgg_mini", "vgg19", "deepdta"} <= set(MODELS)
+    assert {"vgg_mini", "vgg19", "deepdta", "vit_mini"} <= set(MODELS)
+
+
+def test_vit_mini_holds_attention_feed_forward_and_embedding_kernels_and_reloads(tmp_path):
+    from sham_core.compression.selection import kernel_slots
+    from sham_core.workflow import experiment_imports
+    model = build_model("vit_mini", [[8, 8, 1]], "classification", 10)
+    x = np.random.default_rng(0).random((3, 8, 8, 1), dtype=np.float32)
+    assert model(x).shape == (3, 10)
+    kinds = {slot.name: slot.kind for slot in kernel_slots(model)}
+    assert kinds["positions/embedding"] == "embedding" and kinds["attention/query"] == "dense" and len(kinds) == 9
+    model.save(tmp_path / "vit.keras")
+    np.testing.assert_allclose(keras.saving.load_model(tmp_path / "vit.keras")(x), model(x), atol=1e-6)
+    assert experiment_imports({"model": "vit_mini"}) == ["sham_core.models.transformer"]
+    assert experiment_imports({"model": "vit_mini", "model_file": "m.keras", "imports": ["mine"]}) == ["mine"]
+    assert experiment_imports({"model": "vgg_mini"}) is None

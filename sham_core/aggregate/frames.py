@@ -125,5 +125,6 @@ def keeps_baseline(df):
 
 
 def layer_order(layers):
-    """Sort key that puts layer selections in the study's order: dense, conv, both."""
-    return {"dense": 0, "conv": 1, "both": 2}.get(layers, 3), layers
+    """Sort key that puts layer selections in the study's order (dense, conv, both), then the others."""
+    order = ("dense", "conv", "both", "embedding", "recurrent", "all")
+    return order.index(layers) if layers in order else len(order), layers

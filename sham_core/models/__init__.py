@@ -1,8 +1,10 @@
 """Model builders by name, and loading a model file you bring yourself."""
 from .deepdta import deepdta, deepdta_mini
+from .transformer import vit_mini
 from .vgg import vgg19, vgg_mini
 
-MODELS = {"vgg_mini": vgg_mini, "vgg19": vgg19, "deepdta": deepdta, "deepdta_mini": deepdta_mini}
+MODELS = {"vgg_mini": vgg_mini, "vgg19": vgg19, "deepdta": deepdta, "deepdta_mini": deepdta_mini,
+          "vit_mini": vit_mini}
 
 
 def build_model(name, input_shapes, task, classes):
