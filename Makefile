@@ -25,8 +25,9 @@ smoke: $(INSTALLED)
 report: $(INSTALLED)
 	$(VENV)/bin/snakemake --report results/report.html
 
+# Two workers, each test file on one (its module fixtures run once); -n 0 runs in one process.
 test: $(INSTALLED)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(INSTALLED)
 	$(PY) -m sham_core.bench formats --out results/bench/formats.csv
