@@ -23,6 +23,6 @@ rule compress:
         runtime=runtime("compress"),
     params:
         run=run_of,
-        experiment=experiment_of("model", "model_file", "imports", "dataset", "retrain", "higher_is_better"),
+        experiment=experiment_of("model", "model_file", "imports", "layers", "dataset", "retrain", "higher_is_better"),
     script:
         "../workflow_scripts/compress.py"

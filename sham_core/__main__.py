@@ -60,6 +60,8 @@ def build_parser():
     compress.add_argument("model", help="a trained .keras (or .h5) model")
     compress.add_argument("--layers", choices=SELECTIONS, default="dense",
                           help="which kernels: by kind (see sham_core.compression.selection; default: %(default)s)")
+    compress.add_argument("--include", metavar="REGEX", help="only the selected kernels whose names (paths) match")
+    compress.add_argument("--exclude", metavar="REGEX", help="leave out the selected kernels whose names match")
     compress.add_argument("--data", help="npz with the train and test splits (for metrics and retraining)")
     compress.add_argument("--epochs", type=at_least(0), default=0, help="retraining epochs (default: 0; needs --data)")
     compress.add_argument("--batch-size", type=at_least(1), default=128)
@@ -108,7 +110,8 @@ def run_compress(parser, args):
     model = load_model(args.model, args.imports)
     train, test = (load_split(args.data, "train"), load_split(args.data, "test")) if args.data else (None, None)
     res = compress(model, method, args.layers, params, train=train, test=test, epochs=args.epochs,
-                   batch_size=args.batch_size, seed=args.seed, prune_quantize=prune_quantize_arg(args, method))
+                   batch_size=args.batch_size, seed=args.seed, prune_quantize=prune_quantize_arg(args, method),
+                   names={key: value for key in ("include", "exclude") if (value := getattr(args, key))} or None)
     sizes = save(res, args.output, params=params,
                  info={"model_file": args.model, "data": args.data, "epochs": args.epochs, "seed": args.seed,
                        "prune_quantize": args.prune_quantize})

@@ -65,7 +65,8 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     Retraining keeps its best epoch unless retrain: keep_best: false, and records a divergence:
     ``diverged`` in metrics.json says why when the kept model is a diverged one. metrics.json also
     records kernel_fraction, the share of the model's kernel parameters compressed, and skipped_layers.
-    The experiment's imports: are imported before the model is loaded (its custom layers).
+    The experiment's imports: are imported before the model is loaded (its custom layers); its
+    layers: {include, exclude} (regexes on kernel names) narrows every run's selection.
     """
     from .artifact import save as save_artifact
     from .backend import keep_tensorflow_out
@@ -87,7 +88,8 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
                        test=load_split(data_path, "test"), epochs=settings["epochs"],
                        batch_size=settings["batch_size"], lr_cumulative=settings["lr_cumulative"],
                        optimizer=optimizer, patience=settings["patience"], seed=run.seed, verbose=2,
-                       keep_best=settings.get("keep_best", True), higher_is_better=configured)
+                       keep_best=settings.get("keep_best", True), higher_is_better=configured,
+                       names=experiment.get("layers"))
     except ValueError as error:
         print(f"run {run.path} failed: {error}")
         write_provenance(out["provenance"], run.seed, prune_quantize=run.prune_quantize)

@@ -114,3 +114,18 @@ def test_an_einsum_dense_from_bytes_never_holds_its_dense_kernel(tmp_path):
     big = model_peak_memory_mb("artifact", tmp_path / "big.sham", tmp_path / "big.npy")
     small = model_peak_memory_mb("artifact", tmp_path / "small.sham", tmp_path / "small.npy")
     assert big - small < dense_mb / 4, (big, small)
+
+
+def test_names_narrow_any_selection_and_the_cli_takes_them(tmp_path, capsys):
+    from sham_core.__main__ import main
+    model = transformer()
+    res = compress(model, "pr", "dense", {"p": 50}, names={"include": "attention", "exclude": "output"})
+    assert sorted(record.name for record in res.layers) == ["attention/key", "attention/query", "attention/value"]
+    assert {layer["path"] for layer in res.coverage["skipped_layers"]} >= {"token", "position"}
+    with pytest.raises(ValueError, match="selects with names"):
+        compress(model, "pr", "embedding", {"p": 50}, names={"include": "attention"})
+    model.save(tmp_path / "t.keras")
+    main(["compress", str(tmp_path / "t.keras"), "--method", "pr", "--p", "50", "--layers", "all",
+          "--exclude", "^(token|position)", "-o", str(tmp_path / "t.sham")])
+    kinds = {entry["kind"] for entry in load(tmp_path / "t.sham").manifest["compressed"]}
+    assert kinds == {"dense"} and "left uncompressed: token (Embedding" in capsys.readouterr().out

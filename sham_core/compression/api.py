@@ -32,7 +32,7 @@ class CompressionResult:
 
 def compress(model, method, layers, params, train=None, test=None, epochs=0, batch_size=128,
              optimizer=None, lr_cumulative=1e-3, patience=0, seed=1, verbose=0, prune_quantize="survivors",
-             keep_best=True, higher_is_better=None):
+             keep_best=True, higher_is_better=None, names=None):
     """Compress ``model``'s selected kernels with ``method`` and retrain for ``epochs``.
 
     layers: "dense", "conv", "both" (then ``method`` and ``params`` are dicts keyed by "conv"
@@ -49,7 +49,8 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     (compressed, not retrained) included, so that retraining never makes the model worse there;
     False keeps the last epoch. Retraining stops at a divergence (see retrain.fit; the history
     says which epoch was kept and whether it diverged). higher_is_better: the metric's
-    direction when its name is not a known one (sham_core.metrics).
+    direction when its name is not a known one (sham_core.metrics). names: {"include": regex,
+    "exclude": regex} on kernel names that every kernel the selection takes must also pass.
     prune_quantize: how pr_X methods quantize: "survivors" (the weights pruning kept) or
     "study" (the whole pruned matrix, zeros included, then masked, as the study's code does);
     for layers="both", a str applies to both kinds, or give {"conv": ..., "dense": ...}.
@@ -57,7 +58,7 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     and so are slr factorizations (the study does not retrain them).
     The input model is left untouched.
     """
-    plan = _plan(model, method, layers, params, prune_quantize)
+    plan = _plan(model, method, layers, params, prune_quantize, names)
     if epochs < 0:
         raise ValueError(f"epochs must be 0 (no retraining) or more, got {epochs}")
     if epochs and train is None:
@@ -85,7 +86,7 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
                              coverage(compressed, records))
 
 
-def _plan(model, method, layers, params, prune_quantize="survivors"):
+def _plan(model, method, layers, params, prune_quantize="survivors", names=None):
     """Validate the request; return [(kind, Method, checked params, prune_quantize mode, [Slot]), ...]."""
     check_selection(layers)
     check_unique_names(model)
@@ -94,7 +95,7 @@ def _plan(model, method, layers, params, prune_quantize="survivors"):
                                  and {"conv", "dense"} <= method.keys() and {"conv", "dense"} <= params.keys()):
         raise ValueError('layers="both" needs method={"conv": ..., "dense": ...} and '
                          'params={"conv": {...}, "dense": {...}}')
-    grouped = selected_slots(model, layers)
+    grouped = selected_slots(model, layers, names)
     plan = []
     for kind, slots in grouped.items():
         name, prm = _of_kind(method, kind, "method"), _of_kind(params, kind, "params")

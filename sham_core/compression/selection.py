@@ -75,24 +75,37 @@ def kernel_slots(model):
     return slots
 
 
-def selected_slots(model, selection):
-    """{kind: [Slot]} of the kernels ``selection`` takes (kinds without any left out); ValueError if none."""
+def selected_slots(model, selection, names=None):
+    """{kind: [Slot]} of the kernels ``selection`` takes (kinds without any left out); ValueError if none.
+
+    names: {"include": regex, "exclude": regex} that every kernel taken must also pass (an
+    experiment's ``layers:``, for a model you bring).
+    """
     check_selection(selection)
     slots = kernel_slots(model)
     if isinstance(selection, dict):
-        include = re.compile(selection.get("include") or "")
-        exclude = re.compile(selection["exclude"]) if selection.get("exclude") else None
-        slots = [slot for slot in slots if include.search(slot.name) and not (exclude and exclude.search(slot.name))]
+        slots = _by_name(slots, selection)
     else:
         kinds = {"both": ("dense", "conv"), "all": KINDS}.get(selection, (selection,))
         slots = [slot for slot in slots if slot.kind in kinds]
+    if names:
+        check_selection(names)
+        slots = _by_name(slots, names)
     if not slots:
-        raise ValueError(f"the model has no kernel that layers={selection!r} selects; "
+        also = f" with names {names}" if names else ""
+        raise ValueError(f"the model has no kernel that layers={selection!r} selects{also}; "
                          f"it has: {_kinds_text(kernel_slots(model))}")
     grouped = {}
     for slot in slots:
         grouped.setdefault(slot.kind, []).append(slot)
     return grouped
+
+
+def _by_name(slots, names):
+    """The slots whose names match ``names["include"]`` (re.search; all without it) and not ``names["exclude"]``."""
+    include = re.compile(names.get("include") or "")
+    exclude = re.compile(names["exclude"]) if names.get("exclude") else None
+    return [slot for slot in slots if include.search(slot.name) and not (exclude and exclude.search(slot.name))]
 
 
 def check_selection(selection):
