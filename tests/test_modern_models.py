@@ -129,3 +129,35 @@ def test_names_narrow_any_selection_and_the_cli_takes_them(tmp_path, capsys):
           "--exclude", "^(token|position)", "-o", str(tmp_path / "t.sham")])
     kinds = {entry["kind"] for entry in load(tmp_path / "t.sham").manifest["compressed"]}
     assert kinds == {"dense"} and "left uncompressed: token (Embedding" in capsys.readouterr().out
+
+
+def test_attention_projections_run_from_their_stored_matrices(tmp_path):
+    from sham_core.artifact.attention import StoredAttention, projections
+    from sham_core.encoding.einsum import EncodedEinsumDense
+    res, expected, loaded = round_trip("transformer", tmp_path, epochs=0)
+    np.testing.assert_allclose(loaded, expected, atol=1e-4)
+    artifact = load(tmp_path / "transformer.sham")
+    layer = next(layer for layer in artifact.model.layers if layer.name == "attention")
+    assert isinstance(layer, StoredAttention) and layer.weights == []  # no dense kernel, biases with the bytes
+    assert all(isinstance(sub, EncodedEinsumDense) for sub in projections(layer).values())
+    entries = [entry for entry in artifact.manifest["compressed"] if entry.get("sublayer")]
+    assert sorted(entry["sublayer"] for entry in entries) == ["attention_output", "key", "query", "value"]
+
+
+def big_attention_file(path, width):
+    """A .sham of one self-attention layer (16 heads of 64) over ``width`` features, pruned at p = 99."""
+    x = keras.Input((2, width))
+    model = keras.Model(x, keras.layers.MultiHeadAttention(16, 64, name="attention")(x, x))
+    model.compile("sgd", "mse")
+    save(compress(model, "pr", "dense", {"p": 99}), path, formats={"dense": "csc"})
+    np.save(path.with_suffix(".npy"), np.ones((4, 2, width), np.float32))
+
+
+def test_attention_from_bytes_never_holds_its_dense_kernels(tmp_path):
+    from sham_core.latency import model_peak_memory_mb
+    big_attention_file(tmp_path / "big.sham", 4096)
+    big_attention_file(tmp_path / "small.sham", 64)
+    dense_mb = 4 * 4096 * 16 * 64 * 4 / 2**20  # 64 MiB of kernels
+    big = model_peak_memory_mb("artifact", tmp_path / "big.sham", tmp_path / "big.npy")
+    small = model_peak_memory_mb("artifact", tmp_path / "small.sham", tmp_path / "small.npy")
+    assert big - small < dense_mb / 4, (big, small)

@@ -15,9 +15,11 @@ from ..encoding.inference import EncodedDense
 from ..formats import FormatError
 from ..formats import load as load_encoding
 from ..loading import missing_class, missing_class_message
+from .attention import StoredAttention
 from .container import ArtifactError, framing, read
 
 STORED_LAYER = "ShamStoredLayer"
+STORED_ATTENTION = "ShamStoredAttention"
 LOAD_OPTION = "python -m sham_core predict --import MODULE, or by importing it before artifact.load()"
 BATCH_SIZE = 256
 
@@ -59,8 +61,9 @@ def load(path):
 
     The Dense layers the model lists run from their stored encodings (EncodedDense: ``enc.matmul``,
     never decoded), and so do its EinsumDense layers whose kernel axes split into contracted and free
-    ones (EncodedEinsumDense). Every other compressed kernel (conv, embeddings, recurrent, and kernels
-    inside attention, wrappers or custom layers) is decoded at load: those layers need the dense kernel.
+    ones (EncodedEinsumDense) and its MultiHeadAttention layers' projections (StoredAttention). Every
+    other compressed kernel (conv, embeddings, recurrent, and kernels inside wrappers or custom layers)
+    is decoded at load: those layers need the dense kernel.
     A version 1 file (kernels named by their layer's name) loads the same way.
     """
     manifest, sections = read(path)
@@ -68,16 +71,19 @@ def load(path):
     weights = {}
     for entry in manifest["weights"]:
         weights.setdefault(entry["layer"], {})[entry["index"]] = _array(entry, sections[entry["section"]])
-    stored = {}
+    stored, attention = {}, {}
     for entry in manifest["compressed"]:
         unit = entry.get("unit", entry["layer"])
-        if entry.get("from_bytes", entry["kind"] == "dense"):
+        if entry.get("from_bytes", entry["kind"] == "dense") and "sublayer" in entry:
+            attention.setdefault(unit, {})[entry["sublayer"]] = entry
+        elif entry.get("from_bytes", entry["kind"] == "dense"):
             stored[unit] = (entry, encodings[entry["layer"]])
         else:
             kernel = reduce(np.matmul, [enc.to_dense() for enc in encodings[entry["layer"]]])
             weights.setdefault(unit, {})[entry["index"]] = kernel.reshape(entry["shape"])
     architecture = bytes(sections[manifest["architecture"]]).decode("utf-8")
-    model = _model(architecture, stored, {name: weights.pop(name, {}) for name in stored}, path)
+    attention = {unit: _projections(entries, encodings, weights, unit) for unit, entries in attention.items()}
+    model = _model(architecture, stored, {name: weights.pop(name, {}) for name in stored}, attention, path)
     _set_weights(model, weights, path)
     return Artifact(model, manifest)
 
@@ -113,13 +119,28 @@ def _array(entry, section):
     return np.frombuffer(section, dtype.newbyteorder("<")).astype(dtype).reshape(entry["shape"])
 
 
-def _model(architecture, stored, weights, path):
+def _projections(entries, encodings, weights, unit):
+    """{projection: (entry, encodings, bias)} of an attention layer; its biases leave ``weights[unit]``, whose other
+    arrays are numbered again in order (the StoredAttention holds only the weights of plain projections)."""
+    arrays = weights.get(unit, {})
+    stored = {}
+    for name, entry in entries.items():
+        bias = arrays.pop(entry["bias_index"]) if entry.get("bias_index") is not None else None
+        stored[name] = (entry, encodings[entry["layer"]], bias)
+    weights[unit] = {i: arrays[key] for i, key in enumerate(sorted(arrays))}
+    return stored
+
+
+def _model(architecture, stored, weights, attention, path):
     """The Keras model of the stored JSON, the layers named in ``stored`` ({name: (entry, encodings)}) built as
-    EncodedDense or EncodedEinsumDense, which run from the encodings."""
+    EncodedDense or EncodedEinsumDense, and the attention layers in ``attention`` as StoredAttention: all run
+    from the encodings."""
     config = json.loads(architecture)
-    missing = set(stored) - _swap_stored(config, set(stored))
+    missing = set(stored) - _swap_stored(config, set(stored), ("Dense", "EinsumDense"), STORED_LAYER)
+    missing |= set(attention) - _swap_stored(config, set(attention), ("MultiHeadAttention",), STORED_ATTENTION)
     if missing:
-        raise ArtifactError(f"{path}: the architecture has no Dense or EinsumDense layer {', '.join(sorted(missing))}")
+        raise ArtifactError(f"{path}: the architecture has no Dense, EinsumDense or MultiHeadAttention layer "
+                            f"{', '.join(sorted(missing))}")
 
     class StoredLayer:
         """Stands in for the encoded layers' class while Keras deserializes the model."""
@@ -134,8 +155,16 @@ def _model(architecture, stored, weights, path):
             einsum = EinsumPlan(entry["equation"], tuple(entry["permutation"]), entry["contracted"])
             return EncodedEinsumDense(encodings, einsum, entry["shape"], bias, layer["activation"], name=name)
 
+    class StoredAttentionLayer:
+        """Stands in for the attention layers' class: StoredAttention with its stored projections."""
+
+        @staticmethod
+        def from_config(layer):
+            return StoredAttention(attention[layer["name"]], **layer)
+
+    objects = {STORED_LAYER: StoredLayer, STORED_ATTENTION: StoredAttentionLayer}
     try:
-        return keras.models.model_from_json(json.dumps(config), custom_objects={STORED_LAYER: StoredLayer})
+        return keras.models.model_from_json(json.dumps(config), custom_objects=objects)
     except (TypeError, ValueError) as error:
         name = missing_class(error)
         if name is None:
@@ -143,19 +172,18 @@ def _model(architecture, stored, weights, path):
         raise ArtifactError(missing_class_message(path, name, LOAD_OPTION)) from None
 
 
-def _swap_stored(node, names):
-    """Point the configs of the Dense and EinsumDense layers called ``names`` at STORED_LAYER, in place; return
-    those found."""
+def _swap_stored(node, names, classes, stand_in):
+    """Point the configs of the ``classes`` layers called ``names`` at ``stand_in``, in place; return those found."""
     found = set()
     if isinstance(node, dict):
-        if node.get("class_name") in ("Dense", "EinsumDense") and node.get("config", {}).get("name") in names:
-            node.update(class_name=STORED_LAYER, registered_name=STORED_LAYER, module=None)
+        if node.get("class_name") in classes and node.get("config", {}).get("name") in names:
+            node.update(class_name=stand_in, registered_name=stand_in, module=None)
             found.add(node["config"]["name"])
         children = node.values()
     else:
         children = node if isinstance(node, list) else []
     for child in children:
-        found |= _swap_stored(child, names)
+        found |= _swap_stored(child, names, classes, stand_in)
     return found
 
 

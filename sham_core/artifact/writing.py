@@ -9,6 +9,7 @@ from .. import __version__
 from ..compression.methods import KINDS
 from ..compression.selection import all_layers, kernel_slots, layer_paths
 from ..encoding.einsum import EinsumPlan, plan
+from .attention import ATTENTION, projections
 from ..encoding.sizes import smallest
 from ..formats import DIRECT, FORMATS, as_matrix
 from .container import write
@@ -147,21 +148,27 @@ def _kernel_places(model, records):
         if id(slot.variable) not in owners:
             raise ValueError(f"kernel {record.name}: it is not one of its layer's weights, so it cannot be stored")
         unit, index = owners[id(slot.variable)]
-        places[record.name] = {"unit": unit.name, "index": index, **_from_bytes(unit, slot, record)}
+        places[record.name] = {"unit": unit.name, "index": index, **_from_bytes(unit, slot, record, owners)}
     return places
 
 
-def _from_bytes(unit, slot, record):
-    """{"from_bytes": ...}, and for an EinsumDense how its kernel's axes make the stored matrix."""
-    if slot.layer is not unit:
-        return {"from_bytes": False}
-    if isinstance(unit, keras.layers.Dense):
+def _from_bytes(unit, slot, record, owners):
+    """{"from_bytes": ...}; for an EinsumDense how its kernel's axes make the stored matrix, and for an
+    attention projection its name and its bias's index among the attention layer's weights."""
+    if slot.layer is unit and isinstance(unit, keras.layers.Dense):
         return {"from_bytes": True}
-    einsum = plan(unit.equation, len(record.shape)) if isinstance(unit, keras.layers.EinsumDense) else None
+    projection = type(unit) is ATTENTION and slot.layer in projections(unit).values()
+    if not (slot.layer is unit or projection) or not isinstance(slot.layer, keras.layers.EinsumDense):
+        return {"from_bytes": False}
+    einsum = plan(slot.layer.equation, len(record.shape))
     if einsum is None or (record.factors is not None and einsum.permutation != (0, 1)):
         return {"from_bytes": False}
-    return {"from_bytes": True, "equation": einsum.equation, "permutation": list(einsum.permutation),
-            "contracted": einsum.contracted}
+    place = {"from_bytes": True, "equation": einsum.equation, "permutation": list(einsum.permutation),
+             "contracted": einsum.contracted}
+    if projection:
+        bias = slot.layer.bias
+        place.update(sublayer=slot.layer.name, bias_index=None if bias is None else owners[id(bias)][1])
+    return place
 
 
 def _count(entries):
