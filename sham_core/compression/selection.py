@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import keras
 
 from .methods import KINDS, SELECTIONS
+
 _L = keras.layers
 # (layer classes, kind, kernel attributes), in the order a layer is matched.
 _KERNELS = (
@@ -136,11 +137,6 @@ def all_layers(model):
     """Every layer of ``model``, nested models flattened, in order."""
     for _, layer in layer_paths(model):
         yield layer
-
-
-def layers_of_kind(model, kind):
-    """The layers of ``model`` that hold kernels of one kind (nested ones included), ValueError if there is none."""
-    return list({id(slot.layer): slot.layer for slot in selected_slots(model, kind)[kind]}.values())
 
 
 def check_unique_names(model):
