@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from modern_models import FAMILIES, round_trip, transformer, wrappers
+from modern_models import FAMILIES, compiled, data, round_trip, transformer, wrappers
 from requirements import skip_unless
 from sham_core.artifact import load, save
 from sham_core.compression import compress
@@ -132,16 +132,32 @@ def test_names_narrow_any_selection_and_the_cli_takes_them(tmp_path, capsys):
 
 
 def test_attention_projections_run_from_their_stored_matrices(tmp_path):
-    from sham_core.artifact.attention import StoredAttention, projections
+    from sham_core.artifact.attention import STORED, projections
     from sham_core.encoding.einsum import EncodedEinsumDense
     res, expected, loaded = round_trip("transformer", tmp_path, epochs=0)
     np.testing.assert_allclose(loaded, expected, atol=1e-4)
     artifact = load(tmp_path / "transformer.sham")
     layer = next(layer for layer in artifact.model.layers if layer.name == "attention")
-    assert isinstance(layer, StoredAttention) and layer.weights == []  # no dense kernel, biases with the bytes
+    assert isinstance(layer, STORED["MultiHeadAttention"]) and layer.weights == []  # no kernel; biases in the bytes
     assert all(isinstance(sub, EncodedEinsumDense) for sub in projections(layer).values())
     entries = [entry for entry in artifact.manifest["compressed"] if entry.get("sublayer")]
     assert sorted(entry["sublayer"] for entry in entries) == ["attention_output", "key", "query", "value"]
+
+
+def test_grouped_query_attention_runs_from_its_stored_matrices(tmp_path):
+    from sham_core.artifact.attention import STORED, projections
+    keras.utils.set_random_seed(0)
+    x = keras.Input((6, 16))
+    h = keras.layers.GroupQueryAttention(8, 4, 2, name="gqa")(x, x)
+    model = compiled(keras.Model(x, keras.layers.Dense(3)(keras.layers.Flatten()(h))))
+    inputs, labels = data(model)
+    res = compress(model, "pr_uq", "all", {"p": 50, "k": 8}, train=(inputs, labels), epochs=1, batch_size=16)
+    save(res, tmp_path / "gqa.sham")
+    artifact = load(tmp_path / "gqa.sham")
+    layer = next(layer for layer in artifact.model.layers if layer.name == "gqa")
+    assert isinstance(layer, STORED["GroupQueryAttention"]) and layer.weights == []
+    assert sorted(projections(layer)) == ["attention_output", "key", "query", "value"]
+    np.testing.assert_allclose(artifact.predict(inputs), ops.convert_to_numpy(res.model(inputs)), atol=1e-4)
 
 
 def big_attention_file(path, width):

@@ -1,11 +1,12 @@
-"""MultiHeadAttention whose query, key, value and output projections run from their stored bytes.
+"""Attention layers whose query, key, value and output projections run from their stored bytes.
 
-Keras' MultiHeadAttention builds its four EinsumDense projections inside ``build``, each with its
-dense kernel. StoredAttention builds the stored ones as EncodedEinsumDense instead, so no dense kernel
-is ever allocated: while its ``build`` runs, the name ``EinsumDense`` in Keras' attention module makes
-an EncodedEinsumDense for a stored projection and a plain EinsumDense for any other. Loading is single
-threaded, and the name is restored when ``build`` returns. A Keras whose attention module no longer
-builds through that name leaves the projections plain; ``check_built`` then says so.
+Keras' MultiHeadAttention and GroupedQueryAttention build their four EinsumDense projections inside
+``build``, each with its dense kernel. Their stored versions build the stored ones as
+EncodedEinsumDense instead, so no dense kernel is ever allocated: while ``build`` runs, the name
+``EinsumDense`` in the layer's Keras module makes an EncodedEinsumDense for a stored projection and a
+plain EinsumDense for any other (a gate, say). Loading is single threaded, and the name is restored
+when ``build`` returns. A Keras whose attention module no longer builds through that name leaves the
+projections plain; ``check_built`` then says so.
 """
 import sys
 from contextlib import contextmanager
@@ -14,8 +15,10 @@ import keras
 
 from ..encoding.einsum import EinsumPlan, EncodedEinsumDense
 
-ATTENTION = keras.layers.MultiHeadAttention
-PROJECTIONS = ("query", "key", "value", "attention_output")
+# The attention classes by the class name a model's JSON gives them.
+CLASSES = {"MultiHeadAttention": keras.layers.MultiHeadAttention,
+           "GroupQueryAttention": keras.layers.GroupQueryAttention}
+ATTENTION = tuple(CLASSES.values())
 
 
 def projections(layer):
@@ -23,17 +26,25 @@ def projections(layer):
     return {sub.name: sub for sub in (layer._query_dense, layer._key_dense, layer._value_dense, layer._output_dense)}
 
 
-class StoredAttention(ATTENTION):
-    """MultiHeadAttention with ``stored`` {projection name: (manifest entry, encodings, bias or None)}."""
+class _Stored:
+    """Mixin: ``stored`` {projection name: (manifest entry, encodings, bias or None)} built from their bytes."""
 
     def __init__(self, stored, **kwargs):
         super().__init__(**kwargs)
         object.__setattr__(self, "_sham_stored", stored)  # not Keras state: constants of the file
 
     def build(self, query_shape, value_shape, key_shape=None):
-        with _encoded_projections(self._sham_stored):
+        with _encoded_projections(self._sham_stored, sys.modules[self._keras_class.__module__]):
             super().build(query_shape, value_shape, key_shape)
         check_built(self)
+
+
+def _stored_class(base):
+    return type(f"Stored{base.__name__}", (_Stored, base), {"_keras_class": base})
+
+
+# The stored class of each attention class, by its JSON class name.
+STORED = {name: _stored_class(base) for name, base in CLASSES.items()}
 
 
 def check_built(layer):
@@ -46,8 +57,7 @@ def check_built(layer):
 
 
 @contextmanager
-def _encoded_projections(stored):
-    module = sys.modules[ATTENTION.__module__]
+def _encoded_projections(stored, module):
     plain = module.EinsumDense
 
     def make(equation, output_shape=None, bias_axes=None, name=None, **kwargs):

@@ -15,7 +15,7 @@ from ..encoding.inference import EncodedDense
 from ..formats import FormatError
 from ..formats import load as load_encoding
 from ..loading import missing_class, missing_class_message
-from .attention import StoredAttention
+from .attention import STORED
 from .container import ArtifactError, framing, read
 
 STORED_LAYER = "ShamStoredLayer"
@@ -61,7 +61,7 @@ def load(path):
 
     The Dense layers the model lists run from their stored encodings (EncodedDense: ``enc.matmul``,
     never decoded), and so do its EinsumDense layers whose kernel axes split into contracted and free
-    ones (EncodedEinsumDense) and its MultiHeadAttention layers' projections (StoredAttention). Every
+    ones (EncodedEinsumDense) and the projections of its attention layers (attention.STORED). Every
     other compressed kernel (conv, embeddings, recurrent, and kernels inside wrappers or custom layers)
     is decoded at load: those layers need the dense kernel.
     A version 1 file (kernels named by their layer's name) loads the same way.
@@ -121,7 +121,7 @@ def _array(entry, section):
 
 def _projections(entries, encodings, weights, unit):
     """{projection: (entry, encodings, bias)} of an attention layer; its biases leave ``weights[unit]``, whose other
-    arrays are numbered again in order (the StoredAttention holds only the weights of plain projections)."""
+    arrays are numbered again in order (the stored attention holds only the weights of plain projections)."""
     arrays = weights.get(unit, {})
     stored = {}
     for name, entry in entries.items():
@@ -133,13 +133,16 @@ def _projections(entries, encodings, weights, unit):
 
 def _model(architecture, stored, weights, attention, path):
     """The Keras model of the stored JSON, the layers named in ``stored`` ({name: (entry, encodings)}) built as
-    EncodedDense or EncodedEinsumDense, and the attention layers in ``attention`` as StoredAttention: all run
+    EncodedDense or EncodedEinsumDense, and the attention layers in ``attention`` as their stored classes: all run
     from the encodings."""
     config = json.loads(architecture)
     missing = set(stored) - _swap_stored(config, set(stored), ("Dense", "EinsumDense"), STORED_LAYER)
-    missing |= set(attention) - _swap_stored(config, set(attention), ("MultiHeadAttention",), STORED_ATTENTION)
+    found = set()
+    for name in STORED:
+        found |= _swap_stored(config, set(attention), (name,), STORED_ATTENTION + name)
+    missing |= set(attention) - found
     if missing:
-        raise ArtifactError(f"{path}: the architecture has no Dense, EinsumDense or MultiHeadAttention layer "
+        raise ArtifactError(f"{path}: the architecture has no Dense, EinsumDense or attention layer "
                             f"{', '.join(sorted(missing))}")
 
     class StoredLayer:
@@ -155,14 +158,12 @@ def _model(architecture, stored, weights, attention, path):
             einsum = EinsumPlan(entry["equation"], tuple(entry["permutation"]), entry["contracted"])
             return EncodedEinsumDense(encodings, einsum, entry["shape"], bias, layer["activation"], name=name)
 
-    class StoredAttentionLayer:
-        """Stands in for the attention layers' class: StoredAttention with its stored projections."""
+    def stand_in(stored_class):
+        """Stands in for an attention class: its stored version, with the layer's stored projections."""
+        return type("StandIn", (), {"from_config": staticmethod(
+            lambda layer: stored_class(attention[layer["name"]], **layer))})
 
-        @staticmethod
-        def from_config(layer):
-            return StoredAttention(attention[layer["name"]], **layer)
-
-    objects = {STORED_LAYER: StoredLayer, STORED_ATTENTION: StoredAttentionLayer}
+    objects = {STORED_LAYER: StoredLayer, **{STORED_ATTENTION + name: stand_in(cls) for name, cls in STORED.items()}}
     try:
         return keras.models.model_from_json(json.dumps(config), custom_objects=objects)
     except (TypeError, ValueError) as error:

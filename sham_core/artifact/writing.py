@@ -157,7 +157,7 @@ def _from_bytes(unit, slot, record, owners):
     attention projection its name and its bias's index among the attention layer's weights."""
     if slot.layer is unit and isinstance(unit, keras.layers.Dense):
         return {"from_bytes": True}
-    projection = type(unit) is ATTENTION and slot.layer in projections(unit).values()
+    projection = type(unit) in ATTENTION and slot.layer in projections(unit).values()
     if not (slot.layer is unit or projection) or not isinstance(slot.layer, keras.layers.EinsumDense):
         return {"from_bytes": False}
     einsum = plan(slot.layer.equation, len(record.shape))
