@@ -2,7 +2,7 @@
 
 ruff and snakefmt come with the test extra (pip install -e '.[test]'); their settings are in
 pyproject.toml. snakemake --lint may report only that no rule names a conda environment or a
-container: the workflow runs in one Python environment (README, "Running on a Slurm cluster").
+container: the workflow runs in one Python environment (docs/slurm.md).
 """
 import re
 import shutil
