@@ -78,25 +78,24 @@ def test_nested_layers_are_listed_by_their_path():
     assert [record.name for record in res.layers] == ["inner/emb", "out"] and res.coverage["kernel_fraction"] == 1.0
 
 
-def test_an_experiments_layers_narrow_its_runs_by_kernel_name(tmp_path):
+def lstm_attention_experiment(folder, **experiment):
+    """The LSTM + attention model saved with 60 samples as your own model and npz, baseline job done."""
     model = lstm_attention()
     x, y = data(model, 60)
-    np.savez(tmp_path / "mine.npz", x_train=x[:40], y_train=y[:40], x_test=x[40:], y_test=y[40:])
-    model.save(tmp_path / "mine.keras")
-    experiment, paths = prepared(tmp_path, tmp_path / "mine.npz", tmp_path / "mine.keras", "classification",
-                                 retrain={"epochs": 0}, layers={"exclude": "^attention/"})
+    np.savez(folder / "mine.npz", x_train=x[:40], y_train=y[:40], x_test=x[40:], y_test=y[40:])
+    model.save(folder / "mine.keras")
+    return prepared(folder, folder / "mine.npz", folder / "mine.keras", "classification", **experiment)
+
+
+def test_an_experiments_layers_narrow_its_runs_by_kernel_name(tmp_path):
+    experiment, paths = lstm_attention_experiment(tmp_path, retrain={"epochs": 0}, layers={"exclude": "^attention/"})
     metrics = compressed(experiment, paths, "pr", {"p": 50})
     assert [layer["name"] for layer in metrics["layers"]] == ["head", "out"]
     assert [layer["path"] for layer in metrics["skipped_layers"]] == ["lstm", "attention"]
 
 
 def test_dense_takes_the_attention_projections_and_leaves_the_lstm_said_in_the_run_tables(tmp_path):
-    model = lstm_attention()
-    x, y = data(model, 60)
-    np.savez(tmp_path / "mine.npz", x_train=x[:40], y_train=y[:40], x_test=x[40:], y_test=y[40:])
-    model.save(tmp_path / "mine.keras")
-    experiment, paths = prepared(tmp_path, tmp_path / "mine.npz", tmp_path / "mine.keras", "classification",
-                                 retrain={"epochs": 1, "batch_size": 16})
+    experiment, paths = lstm_attention_experiment(tmp_path, retrain={"epochs": 1, "batch_size": 16})
     metrics = compressed(experiment, paths, "pr", {"p": 50})
     kernels = 4 * 32 + 8 * 32 + 4 * 64 + 8 * 8 + 8 * 3  # LSTM kernel + recurrent; attention q, k, v, out; Dense
     assert metrics["kernel_params"] == kernels and metrics["compressed_params"] == 4 * 64 + 8 * 8 + 8 * 3
