@@ -73,10 +73,10 @@ def load(path):
         weights.setdefault(entry["layer"], {})[entry["index"]] = _array(entry, sections[entry["section"]])
     stored, attention = {}, {}
     for entry in manifest["compressed"]:
-        unit = entry.get("unit", entry["layer"])
-        if entry.get("from_bytes", entry["kind"] == "dense") and "sublayer" in entry:
+        unit, from_bytes = entry.get("unit", entry["layer"]), entry.get("from_bytes", entry["kind"] == "dense")
+        if from_bytes and "sublayer" in entry:
             attention.setdefault(unit, {})[entry["sublayer"]] = entry
-        elif entry.get("from_bytes", entry["kind"] == "dense"):
+        elif from_bytes:
             stored[unit] = (entry, encodings[entry["layer"]])
         else:
             kernel = reduce(np.matmul, [enc.to_dense() for enc in encodings[entry["layer"]]])
