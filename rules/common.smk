@@ -125,12 +125,22 @@ def other_runtime(rule):
     return lambda wildcards, attempt: job_resources.other_runtime(rule, attempt)
 
 
-def every_core(wildcards):
-    """A timing job's threads: every core of a local run; 8 where there is no --cores (a cluster, a dry run)."""
+def timing_cores(wildcards):
+    """The cores a timing job times on: every core of a local run; 8 where there is no --cores (a cluster, a dry run)."""
     try:
         return workflow.cores
     except WorkflowError:
         return 8
+
+
+def timing_threads(wildcards):
+    """The cores Snakemake sets aside for a timing job: its timing_cores on a cluster; one on a local run, where
+    the job takes every core only while it times, by holding the machine's job lock alone (sham_core/jobenv.py)."""
+    try:
+        workflow.cores
+        return 1
+    except WorkflowError:
+        return timing_cores(wildcards)
 
 
 def plot(name, caption):

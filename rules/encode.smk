@@ -1,6 +1,7 @@
 # Encoding times matmul kernels, on the CPU (no gpu resource: the scripts hide the accelerators).
-# Locally each job takes every core and holds the machine's job lock exclusively
-# (sham_core/jobenv.py), so no other job runs beside a timing; on a cluster it has 8 CPUs of its own.
+# Locally a job encodes beside other jobs, then times on every core (timing_cores) holding the
+# machine's job lock alone (sham_core/jobenv.py), so no other job runs beside a timing; on a
+# cluster it has 8 CPUs of its own.
 
 
 rule encode:
@@ -17,8 +18,9 @@ rule encode:
         "results/logs/encode/{experiment}/{layers}/{method}/{params}.log",
     benchmark:
         "results/benchmarks/encode/{experiment}/{layers}/{method}/{params}.tsv"
-    threads: every_core
+    threads: timing_threads
     resources:
+        timing_cores=timing_cores,
         mem_mb=mem_mb("encode"),
         runtime=runtime("encode"),
     params:
@@ -38,8 +40,9 @@ rule encode_baseline:
         "results/logs/encode/{experiment}/baseline.log",
     benchmark:
         "results/benchmarks/encode/{experiment}/baseline.tsv"
-    threads: every_core
+    threads: timing_threads
     resources:
+        timing_cores=timing_cores,
         mem_mb=mem_mb("encode"),
         runtime=runtime("encode"),
     params:

@@ -1,11 +1,13 @@
 """A workflow job's place on its machine: alone or beside other jobs, and on which devices.
 
-Timing jobs (encode, encode_baseline) time kernels, so on a local run no other job may run while
-they do. Snakemake's scheduler does not ensure that by itself: 9.10 to 9.15 at times start jobs
-beyond ``--cores`` and ``--resources`` (snakemake/snakemake#3913). So every job holds one lock file
-while it runs: a timing job exclusively, any other job shared. The lock lives in the machine's
-temporary folder and is keyed by the working directory and, inside a batch allocation (Slurm, PBS,
-LSF), by its job id: on a cluster each job has its own allocation, so nothing waits there.
+Timing jobs (encode, encode_baseline) time kernels, so on a local run nothing else may run while
+they time. Every job holds one lock file while it works, shared; a timing job holds it exclusively
+only while it times (``JobSlot.exclusive``), so that its imports, encodings and memory child run
+beside other jobs. Between stages every job calls ``JobSlot.checkpoint``, which lets a timing job
+that waits go first. Snakemake's scheduler does not ensure this by itself: 9.10 to 9.15 at times
+start jobs beyond ``--cores`` and ``--resources`` (snakemake/snakemake#3913). The lock lives in the
+machine's temporary folder and is keyed by the working directory and, inside a batch allocation
+(Slurm, PBS, LSF), by its job id: on a cluster each job has its own allocation, so nothing waits there.
 
 Devices: timing jobs hide the accelerators from the backend, so that they measure on the CPU;
 the training jobs let TensorFlow's GPU memory grow instead of reserving the whole card.
@@ -28,40 +30,96 @@ def lock_path(workdir=None):
     return os.path.join(tempfile.gettempdir(), f"sham-jobs-{key}.lock")
 
 
-@contextlib.contextmanager
-def job_slot(log_path, timing=False, path=None):
-    """Run the block holding the jobs' lock: exclusively for a timing job, shared for any other.
+class JobSlot:
+    """A job's hold on the machine's lock: shared while it works, exclusive once it times.
 
-    A timing job that waits goes first: jobs that start after it queue behind it (a gate lock taken
-    briefly by every job), so it waits only for the jobs already running. Appends one line to
-    ``log_path``: the kind of lock, the seconds waited, and when it was held (Unix time), which
-    tests/test_workflow_run.py reads. Where the lock cannot be taken (no file locks on that folder),
-    the job runs anyway and the line says so.
+    Each span the lock is held is one line of ``log_path``: the kind of lock, the seconds waited,
+    and when it was held (Unix time), which tests/test_workflow_run.py reads. A span runs on
+    through the checkpoints where no other job took the lock (none waited ``GAP_S`` or more).
+    """
+
+    GAP_S = 0.01
+
+    def __init__(self, log_path, gate, lock, path):
+        self.log_path, self.path = log_path, path
+        self._gate, self._lock = gate, lock
+        self._mode = None
+
+    def _take(self, mode):
+        """Take the lock in ``mode`` behind the gate: a timing job that waits holds the gate, so jobs
+        that ask after it queue behind it and it waits only for the jobs already holding the lock."""
+        asked = time.time()
+        fcntl.flock(self._gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX if mode == "exclusive" else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+        self._mode, self._waited, self._held = mode, time.time() - asked, time.time()
+
+    def _release(self):
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._log_span(self._mode, self._waited, self._held, time.time())
+        self._mode = None
+
+    def _log_span(self, mode, waited, held, end):
+        _log(self.log_path, f"job slot: {mode} lock {self.path}, waited {waited:.2f} s, "
+                            f"held from {held:.3f} to {end:.3f}")
+
+    def checkpoint(self):
+        """Between two stages: let a timing job that waits for the lock run first, then go on (shared)."""
+        if self._mode != "shared":
+            return
+        span = (self._waited, self._held)
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        released = time.time()
+        self._take("shared")
+        if self._waited < self.GAP_S:  # nobody came in between: the same span goes on
+            self._waited, self._held = span
+        else:
+            self._log_span("shared", *span, released)
+
+    def exclusive(self):
+        """From here to the job's end, nothing else runs: wait for the other jobs' next checkpoint."""
+        if self._mode == "shared":
+            self._release()
+            self._take("exclusive")
+
+
+class Unlocked:
+    """A JobSlot's stand-in outside the workflow, or where no lock can be taken: it never waits."""
+
+    def checkpoint(self):
+        pass
+
+    def exclusive(self):
+        pass
+
+
+@contextlib.contextmanager
+def job_slot(log_path, path=None):
+    """Run the block holding the jobs' lock, shared; yield the JobSlot, whose ``checkpoint`` and
+    ``exclusive`` the job calls between its stages.
+
+    Where the lock cannot be taken (no file locks on that folder), the job runs anyway, beside any
+    other, with an ``Unlocked`` slot, and its log says so.
     """
     path = path or lock_path()
-    mode = "exclusive" if timing else "shared"
-    asked = time.time()
     files = contextlib.ExitStack()
     try:
-        gate = files.enter_context(open(f"{path}.gate", "a"))
-        lock = files.enter_context(open(path, "a"))
-        fcntl.flock(gate, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX if timing else fcntl.LOCK_SH)
-        finally:
-            fcntl.flock(gate, fcntl.LOCK_UN)
+        slot = JobSlot(log_path, files.enter_context(open(f"{path}.gate", "a")),
+                       files.enter_context(open(path, "a")), path)
+        slot._take("shared")
     except OSError as error:
         files.close()
-        _log(log_path, f"job slot: no {mode} lock ({error}); running beside any other job")
-        yield
+        _log(log_path, f"job slot: no lock ({error}); running beside any other job")
+        yield Unlocked()
         return
     with files:  # closing the lock file releases the lock
-        held = time.time()
         try:
-            yield
+            yield slot
         finally:
-            _log(log_path, f"job slot: {mode} lock {path}, waited {held - asked:.2f} s, "
-                           f"held from {held:.3f} to {time.time():.3f}")
+            if slot._mode:
+                slot._release()
 
 
 def _log(log_path, line):

@@ -3,11 +3,13 @@
 Every output is written atomically; a compression job writes ``metrics.json`` last.
 """
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .atomic import atomic_path, read_json, write_json
 from .data import load_split, prepare
+from .jobenv import Unlocked
 from .loading import CONFIG_OPTION, import_modules, load_model
 from .metrics import higher_is_better
 
@@ -30,18 +32,21 @@ def data_job(name, dataset_config, seed, out_dir, raw_dir=None):
     print(f"dataset {name}: {meta['n_train']} train, {meta['n_test']} test, task {meta['task']}")
 
 
-def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
+def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path, slot=None):
     """Train the experiment's baseline (or load its model_file) and save it with its metrics.
 
     The metric's direction comes from its name (or the experiment's higher_is_better:); an unknown
     metric without one is an error here, before any run compresses the model.
+    slot: the job's jobenv.JobSlot, whose checkpoint runs after the imports and after every epoch.
     """
     import keras
 
     from .backend import keep_tensorflow_out
     from .models import build_model
     from .training import baseline_metrics, compile_for, load_model_file, train_baseline
+    slot = slot or Unlocked()
     keep_tensorflow_out()
+    slot.checkpoint()
     keras.utils.set_random_seed(seed)  # before the model's weights are initialised
     meta, settings = read_json(meta_path), experiment["train"]
     task = meta["task"]
@@ -52,14 +57,15 @@ def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path):
     else:
         model = build_model(experiment["model"], meta["input_shapes"], task, meta["classes"])
         compile_for(model, task, settings)
-        metrics = train_baseline(model, task, train, test, settings, seed)
+        checkpoints = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: slot.checkpoint())
+        metrics = train_baseline(model, task, train, test, settings, seed, callbacks=[checkpoints])
     metrics["higher_is_better"] = higher_is_better(metrics["metric"], experiment.get("higher_is_better"))
     with atomic_path(model_path) as tmp:
         model.save(tmp)
     write_json(dict(metrics, task=task, weights=int(model.count_params())), metrics_path)
 
 
-def compress_job(run, experiment, model_path, data_path, meta_path, out):
+def compress_job(run, experiment, model_path, data_path, meta_path, out, slot=None):
     """Compress and retrain one run (with the run's seed); an invalid parameter point is status "failed".
 
     Retraining keeps its best epoch unless retrain: keep_best: false, and records a divergence:
@@ -67,6 +73,7 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     records kernel_fraction, the share of the model's kernel parameters compressed, and skipped_layers.
     The experiment's imports: are imported before the model is loaded (its custom layers); its
     layers: {include, exclude} (regexes on kernel names) narrows every run's selection.
+    slot: the job's jobenv.JobSlot, whose checkpoint runs between the job's stages.
     """
     from .artifact import save as save_artifact
     from .backend import keep_tensorflow_out
@@ -74,13 +81,16 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     from .compression.coverage import coverage_text
     from .compression.retrain import metric_of
     from .provenance import write_provenance
+    slot = slot or Unlocked()
     keep_tensorflow_out()
+    slot.checkpoint()
     meta, settings = read_json(meta_path), experiment["retrain"]
     model = load_model(model_path, experiment.get("imports"), CONFIG_OPTION)
     configured = experiment.get("higher_is_better")
     record = run_identity(run, experiment, meta["task"], higher_is_better(metric_of(model), configured))
     optimizer = retrain_optimizer(model, experiment)
     method, params, prune_quantize = run.compress_args()
+    slot.checkpoint()
     start = time.perf_counter()
     try:
         res = compress(model, method, run.layers, params, prune_quantize=prune_quantize,
@@ -106,6 +116,7 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out):
     print(f"{run.path}: {res.metric} {res.before:.4f} -> {res.after_compress:.4f} -> {res.after_retrain:.4f} "
           f"(epoch {record['kept_epoch']} kept{'; diverged: ' + record['diverged'] if record['diverged'] else ''})")
     print(f"{run.path}: {coverage_text(res.coverage)}")
+    slot.checkpoint()
     with atomic_path(out["model"]) as tmp:
         res.model.save(tmp)
     with atomic_path(out["npz"]) as tmp:
@@ -175,36 +186,56 @@ def _layer_arrays(records):
     return arrays
 
 
-def encode_job(paths, timing, threads, out_path, imports=()):
+def encode_job(paths, timing, threads, out_path, imports=(), slot=None):
     """Encode one run (a failed run passes through) with ``threads`` numba threads; time its inference.
 
     paths: model, npz, metrics, data, artifact (the run's .sham file), baseline (baseline.keras).
     imports: the experiment's modules of custom layers, imported here and in the memory child.
+    slot: the job's jobenv.JobSlot: the encodings, the memory child and the models' loading run
+    beside other jobs; the matmul and latency timings run alone (``slot.exclusive()``).
     """
     import numba
 
     from .backend import keep_tensorflow_out
     from .encoding import encode_run
-    from .inference_cost import latencies, peak_memory
+    from .inference_cost import latencies, latency_models, peak_memory
+    slot = slot or Unlocked()
     keep_tensorflow_out()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     import_modules(imports, CONFIG_OPTION)
+    slot.checkpoint()
     metrics = read_json(paths["metrics"])
-    encoding = encode_run(paths["model"], paths["npz"], metrics, paths["data"], timing["timing_repeats"],
-                          timing["timing_budget_s"], timing["baselines"])
+    with ThreadPoolExecutor(1) as child:
+        memory = (child.submit(peak_memory, "artifact", paths["artifact"], paths["data"], imports)
+                  if timing["memory"] and metrics.get("status") == "ok" else None)
+        timed = latency_models(paths["artifact"], paths["baseline"], paths["data"]) \
+            if metrics.get("status") == "ok" else None
+        slot.checkpoint()
+        encoding = encode_run(paths["model"], paths["npz"], metrics, paths["data"], timing["timing_repeats"],
+                              timing["timing_budget_s"], timing["baselines"],
+                              before_timing=lambda: _alone(slot, memory))
     if encoding["status"] == "ok":
-        encoding["latency"] = latencies(paths["artifact"], paths["baseline"], paths["data"])
-        if timing["memory"]:
-            encoding["peak_memory"] = peak_memory("artifact", paths["artifact"], paths["data"], imports)
+        encoding["latency"] = latencies(*timed)
+        if memory is not None:
+            encoding["peak_memory"] = memory.result()
     print(f"{metrics['experiment']}/{metrics['layers_selection']}/{metrics['method']}/{metrics['param_path']}: "
           f"{encoding['status']}, psi {encoding.get('psi', {}).get('network', {}).get('choice', 'n/a')}")
     write_json(encoding, out_path)
 
 
-def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_path, imports=()):
+def _alone(slot, *children):
+    """Wait for the job's memory children (their peaks are what they measure), then hold the machine alone."""
+    for child in children:
+        if child is not None:
+            child.result()
+    slot.exclusive()
+
+
+def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_path, imports=(), slot=None):
     """Encode every kernel of the uncompressed baseline; measure its peak memory and, once, the keras import's.
 
     imports: the experiment's modules of custom layers, imported here and in the memory child.
+    slot: as for encode_job (the memory children run beside other jobs, the timings alone).
     """
     import numba
 
@@ -212,12 +243,17 @@ def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_p
     from .encoding import encode_baseline
     from .inference_cost import peak_memory
     from .latency import keras_import_mb
+    slot = slot or Unlocked()
     keep_tensorflow_out()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     import_modules(imports, CONFIG_OPTION)
-    encoding = encode_baseline(model_path, data_path, read_json(meta_path)["task"], timing["timing_repeats"],
-                               timing["timing_budget_s"], timing["baselines"])
-    if timing["memory"]:
-        encoding["peak_memory"] = dict(peak_memory("keras", model_path, data_path, imports),
-                                       keras_import_mb=keras_import_mb())
+    slot.checkpoint()
+    with ThreadPoolExecutor(2) as children:
+        memory = children.submit(peak_memory, "keras", model_path, data_path, imports) if timing["memory"] else None
+        floor = children.submit(keras_import_mb) if timing["memory"] else None
+        encoding = encode_baseline(model_path, data_path, read_json(meta_path)["task"], timing["timing_repeats"],
+                                   timing["timing_budget_s"], timing["baselines"],
+                                   before_timing=lambda: _alone(slot, memory, floor))
+    if memory is not None:
+        encoding["peak_memory"] = dict(memory.result(), keras_import_mb=floor.result())
     write_json(encoding, out_path)

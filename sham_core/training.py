@@ -62,10 +62,11 @@ def compile_for(model, task, settings):
     model.compile(make_optimizer(settings), LOSSES[task], metrics=METRICS[task])
 
 
-def train_baseline(model, task, train, test, settings, seed):
+def train_baseline(model, task, train, test, settings, seed, callbacks=()):
     """Fit a compiled model by the settings' recipe, seeded; return its metrics, epochs run and seconds.
 
-    Early stopping watches a seeded validation part of ``train``, never ``test``.
+    Early stopping watches a seeded validation part of ``train``, never ``test``. callbacks: more
+    Keras callbacks for the fit (after the recipe's).
     """
     s = resolve(settings)
     keras.utils.set_random_seed(seed)
@@ -73,7 +74,8 @@ def train_baseline(model, task, train, test, settings, seed):
     start = time.perf_counter()
     x, y = _fit_inputs(fit_part, s, seed)
     history = model.fit(x, y, validation_data=validation, epochs=s["epochs"],
-                        batch_size=None if s["augment"] else s["batch_size"], callbacks=_callbacks(s), verbose=2)
+                        batch_size=None if s["augment"] else s["batch_size"], callbacks=[*_callbacks(s), *callbacks],
+                        verbose=2)
     seconds = time.perf_counter() - start
     return dict(baseline_metrics(model, task, train, test, s["batch_size"]), epochs=len(history.epoch),
                 seconds=seconds)

@@ -15,9 +15,13 @@ HELD = re.compile(r"job slot: (\w+) lock .*, waited ([\d.]+) s, held from ([\d.]
 
 
 def held(log):
-    """(mode, start, end) of the one job_slot line in ``log``."""
-    mode, _, start, end = HELD.search(log.read_text()).groups()
-    return mode, float(start), float(end)
+    """(mode, start, end) of the last job_slot line in ``log``."""
+    return spans(log)[-1]
+
+
+def spans(log):
+    """[(mode, start, end)] of every job_slot line in ``log``."""
+    return [(mode, float(start), float(end)) for mode, _, start, end in HELD.findall(log.read_text())]
 
 
 def test_one_lock_per_working_directory_and_per_batch_allocation(tmp_path, monkeypatch):
@@ -36,7 +40,9 @@ def test_a_timing_job_runs_alone_and_goes_before_jobs_that_start_after_it(tmp_pa
     path = str(tmp_path / "jobs.lock")
 
     def job(name, timing, seconds):
-        with job_slot(tmp_path / f"{name}.log", timing=timing, path=path):
+        with job_slot(tmp_path / f"{name}.log", path=path) as slot:
+            if timing:
+                slot.exclusive()
             time.sleep(seconds)
 
     first = threading.Thread(target=job, args=("first", False, 0.6))
@@ -52,6 +58,38 @@ def test_a_timing_job_runs_alone_and_goes_before_jobs_that_start_after_it(tmp_pa
     first_held, timing_held, later_held = (held(tmp_path / f"{name}.log") for name in ("first", "timing", "later"))
     assert first_held[0] == later_held[0] == "shared" and timing_held[0] == "exclusive"
     assert first_held[2] <= timing_held[1] < timing_held[2] <= later_held[1]
+
+
+def test_a_checkpoint_lets_a_waiting_timing_job_in_and_a_span_goes_on_where_none_waits(tmp_path):
+    """A shared job of two stages: a timing job that asks during the first runs at the checkpoint
+    between them; the shared job's checkpoint where nobody waits leaves one span."""
+    path = str(tmp_path / "jobs.lock")
+
+    def two_stages():
+        with job_slot(tmp_path / "stages.log", path=path) as slot:
+            time.sleep(0.4)
+            slot.checkpoint()
+            time.sleep(0.1)
+            slot.checkpoint()  # nobody waits here
+            time.sleep(0.1)
+
+    def timing_job():
+        with job_slot(tmp_path / "timing.log", path=path) as slot:
+            slot.exclusive()
+            time.sleep(0.2)
+
+    stages = threading.Thread(target=two_stages)
+    stages.start()
+    time.sleep(0.1)
+    timing = threading.Thread(target=timing_job)
+    timing.start()
+    for thread in (stages, timing):
+        thread.join(10)
+    (_, start1, end1), (_, start2, end2) = spans(tmp_path / "stages.log")
+    timing_spans = spans(tmp_path / "timing.log")
+    assert [mode for mode, *_ in timing_spans] == ["shared", "exclusive"]
+    _, timing_start, timing_end = timing_spans[-1]
+    assert end1 <= timing_start < timing_end <= start2 and end2 - start2 >= 0.2
 
 
 def test_shared_jobs_run_side_by_side(tmp_path):
@@ -72,17 +110,20 @@ def _hold(log, path, seconds):
 
 def test_without_a_lock_the_job_still_runs_and_says_so(tmp_path):
     ran = []
-    with job_slot(tmp_path / "job.log", timing=True, path=str(tmp_path / "no" / "such" / "folder" / "x.lock")):
+    with job_slot(tmp_path / "job.log", path=str(tmp_path / "no" / "such" / "folder" / "x.lock")) as slot:
+        slot.checkpoint()
+        slot.exclusive()
         ran.append(True)
-    assert ran and "job slot: no exclusive lock" in (tmp_path / "job.log").read_text()
+    assert ran and "job slot: no lock" in (tmp_path / "job.log").read_text()
 
 
 def test_an_error_in_the_job_releases_the_lock_and_is_raised(tmp_path):
     path = str(tmp_path / "jobs.lock")
-    with pytest.raises(ZeroDivisionError), job_slot(tmp_path / "a.log", timing=True, path=path):
+    with pytest.raises(ZeroDivisionError), job_slot(tmp_path / "a.log", path=path) as slot:
+        slot.exclusive()
         raise ZeroDivisionError("the job failed")
-    with job_slot(tmp_path / "b.log", timing=True, path=path):
-        pass
+    with job_slot(tmp_path / "b.log", path=path) as slot:
+        slot.exclusive()
     assert held(tmp_path / "b.log")[0] == "exclusive"
 
 

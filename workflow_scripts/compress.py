@@ -1,7 +1,7 @@
 """Compress and retrain one run of the grid."""
 from sham_core.jobenv import gpu_memory_growth, job_slot
 
-with job_slot(snakemake.log[0]):  # the imports too: they take CPU
+with job_slot(snakemake.log[0]) as slot:  # the imports too: they take CPU
     from sham_core.joblog import logging_to
     from sham_core.jobs import compress_job
 
@@ -9,4 +9,4 @@ with job_slot(snakemake.log[0]):  # the imports too: they take CPU
         gpu_memory_growth()
         compress_job(snakemake.params.run, snakemake.params.experiment, snakemake.input.model,
                      snakemake.input.data, snakemake.input.meta,
-                     dict(snakemake.output.items()))
+                     dict(snakemake.output.items()), slot)

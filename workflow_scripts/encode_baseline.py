@@ -2,11 +2,11 @@
 from sham_core.jobenv import cpu_only, job_slot
 
 cpu_only()  # before any backend loads: latency and memory are measured on the CPU
-with job_slot(snakemake.log[0], timing=True):  # alone on the machine, imports included
+with job_slot(snakemake.log[0]) as slot:  # shared; alone on the machine while it times
     from sham_core.joblog import logging_to
     from sham_core.jobs import encode_baseline_job
 
     with logging_to(snakemake.log[0]):
         encode_baseline_job(snakemake.input.model, snakemake.input.data, snakemake.input.meta,
-                            snakemake.params.timing, snakemake.threads, snakemake.output[0],
-                            snakemake.params.experiment["imports"] or ())
+                            snakemake.params.timing, snakemake.resources.timing_cores, snakemake.output[0],
+                            snakemake.params.experiment["imports"] or (), slot)

@@ -1,11 +1,11 @@
 """Train (or load) one experiment's baseline model and record its metrics."""
 from sham_core.jobenv import gpu_memory_growth, job_slot
 
-with job_slot(snakemake.log[0]):  # the imports too: they take CPU
+with job_slot(snakemake.log[0]) as slot:  # the imports too: they take CPU
     from sham_core.joblog import logging_to
     from sham_core.jobs import train_job
 
     with logging_to(snakemake.log[0]):
         gpu_memory_growth()
         train_job(snakemake.params.experiment, snakemake.input.data, snakemake.input.meta,
-                  snakemake.params.seed, snakemake.output.model, snakemake.output.metrics)
+                  snakemake.params.seed, snakemake.output.model, snakemake.output.metrics, slot)

@@ -19,12 +19,15 @@ REPEATS = 20
 BUDGET_S = 0.2
 
 
-def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget_s=BUDGET_S, baselines=()):
+def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget_s=BUDGET_S, baselines=(),
+               before_timing=None):
     """Encode a compression run (compressed.keras, compressed.npz, its metrics.json dict).
 
     A failed run passes through as its identity fields, status "failed" and the error.
     Each matmul timing takes about ``budget_s`` seconds in at most ``repeats`` samples.
     Every direct format is encoded, and of the general-purpose baselines those named.
+    before_timing: called once all else is done and the matmul timings start (a job takes the
+    machine for itself there: see jobenv.JobSlot.exclusive).
     """
     start = time.perf_counter()
     identity = {key: metrics[key] for key in IDENTITY if key in metrics}
@@ -34,14 +37,16 @@ def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget
     with np.load(npz_path) as stored:
         kernels = [stored_kernel(stored, entry) for entry in metrics["layers"]]
     result = encode(model, kernels, load_split(data_path, "test"), metrics["task"], repeats, budget_s, baselines,
-                    metrics.get("metric"))
+                    metrics.get("metric"), before_timing)
     return {**identity, **result, "seconds": time.perf_counter() - start}
 
 
-def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=BUDGET_S, baselines=()):
+def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=BUDGET_S, baselines=(),
+                    before_timing=None):
     """Encode every compressible kernel of an uncompressed model (method "none"; see compression.selection).
 
     task: "classification" or "regression"; by default read from the compiled loss.
+    before_timing: as for encode_run.
     """
     start = time.perf_counter()
     model = keras.models.load_model(model_path)
@@ -50,7 +55,7 @@ def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=
         raise ValueError(f"{model_path} has no compressible kernel (Dense, EinsumDense, conv, Embedding, "
                          f"recurrent) to encode")
     result = encode(model, kernels, load_split(data_path, "test"), task or model_task(model), repeats,
-                    budget_s, baselines)
+                    budget_s, baselines, before_timing=before_timing)
     return {**result, "seconds": time.perf_counter() - start}
 
 
@@ -62,20 +67,25 @@ def model_task(model):
     return "classification" if "crossentropy" in json.dumps(config["loss"]).lower() else "regression"
 
 
-def encode(model, kernels, data, task, repeats, budget_s, baselines=(), metric=None):
-    """Sizes, group psi, the study's estimates, matmul timings and compressed inference of ``kernels``
-    (scored on the run's ``metric`` where numpy computes it alike: accuracy, MSE, MAE)."""
+def encode(model, kernels, data, task, repeats, budget_s, baselines=(), metric=None, before_timing=None):
+    """Sizes, group psi, the study's estimates, compressed inference and matmul timings of ``kernels``
+    (scored on the run's ``metric`` where numpy computes it alike: accuracy, MSE, MAE).
+
+    The timings come last, after ``before_timing()``.
+    """
     names = (*DIRECT, *baselines)
     encodings = {kernel.name: encode_parts(kernel.parts, names) for kernel in kernels}
     layers = [layer_sizes(kernel, encodings[kernel.name]) for kernel in kernels]
     model_weights = sum(int(np.prod(weight.shape)) for weight in model.weights)
     dense = [kernel for kernel in kernels if kernel.kind == "dense"]
-    warm_up(DIRECT)
-    matmul = [time_layer(kernel, encodings[kernel.name], repeats, budget_s) for kernel in dense]
     # Run from the stored bytes: the Dense layers the model lists (others keep their decoded kernel).
     units = {layer.name for layer in all_layers(model) if isinstance(layer, keras.layers.Dense)}
     dense_encodings = {kernel.name: encodings[kernel.name] for kernel in dense if kernel.name in units}
     inference = compressed_inference(model, dense_encodings, data, task, metric) if dense_encodings else []
+    warm_up(DIRECT)
+    if before_timing is not None:
+        before_timing()
+    matmul = [time_layer(kernel, encodings[kernel.name], repeats, budget_s) for kernel in dense]
     return {"status": "ok", "task": task, "layers": layers, **groups(layers, model_weights),
             "study_estimate": study_estimate(kernels), "machine": machine(), "matmul": matmul,
             "inference": inference}
