@@ -8,6 +8,7 @@ import os
 import yaml
 from snakemake.utils import min_version, update_config
 
+from sham_core.joblog import where_to_look
 from sham_core.workflow import validate_config
 
 min_version("9.0")
@@ -40,3 +41,8 @@ rule all:
     input:
         TABLES,
         PLOTS,
+
+
+onsuccess:
+    if where_to_look():  # the main tables and plots this run left, and the report command
+        print(where_to_look())

@@ -24,8 +24,14 @@ def snakemake(workdir, configfile, *targets):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("tiny")
-    snakemake(workdir, ROOT / "config" / "test.yaml")
+    run = snakemake(workdir, ROOT / "config" / "test.yaml")
+    (workdir / "snakemake.out").write_text(run.stdout + run.stderr)
     return workdir
+
+
+def test_a_finished_run_says_where_its_results_are(tiny_run):
+    said = (tiny_run / "snakemake.out").read_text()
+    assert "Results:" in said and "results/tables/recommendation.md" in said and "snakemake --report" in said
 
 
 def test_summary_has_every_run_with_plausible_values(tiny_run):
