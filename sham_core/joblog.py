@@ -1,4 +1,4 @@
-"""Send a workflow job's output, C-level library logs included, to its log file; say where a finished run's results are."""
+"""A workflow job's output (C-level library logs included) to its log file; where a finished run's results are."""
 import contextlib
 import os
 import sys
