@@ -16,6 +16,7 @@ from .metrics import concordance_index, metric_short_name
 LOSSES = {"classification": "sparse_categorical_crossentropy", "regression": "mse"}
 METRICS = {"classification": ["accuracy"], "regression": []}
 REQUIRED = ("epochs", "batch_size", "learning_rate")
+OPTIMIZERS = ("adam", "sgd")
 DEFAULTS = {"optimizer": "adam", "momentum": 0.9, "nesterov": True, "lr_schedule": [], "augment": False,
             "patience": 0, "validation_fraction": None}
 SHIFT = 0.125  # the study's augmentation: shifts of up to 1/8 of the image, plus left-right flips
@@ -27,8 +28,8 @@ def resolve(settings):
     if missing:
         raise ValueError(f"the training settings need {', '.join(missing)}")
     s = dict(DEFAULTS, **settings)
-    if s["optimizer"] not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {s['optimizer']!r}")
+    if s["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {s['optimizer']!r}")
     if s["validation_fraction"] is None:
         s["validation_fraction"] = 0.1 if s["patience"] else 0.0
     if not 0 <= s["validation_fraction"] < 1:

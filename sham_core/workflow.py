@@ -259,6 +259,40 @@ def extra_baseline_seeds(experiment, seed):
     return [extra for extra in experiment.get("baseline_seeds", []) if extra != seed]
 
 
+def schema_mismatches(schema):
+    """Where the config schema (a dict) and the registries it lists disagree, as messages ([] if nowhere).
+
+    The registries are the single source: METHODS (and their parameters), the selections, the
+    general-purpose baselines (formats.BASELINES), the dataset sources and the optimizers.
+    """
+    from .data.datasets import SOURCES
+    from .formats import BASELINES
+    from .training import OPTIMIZERS
+    defs = schema["$defs"]
+    params = {key for method in METHODS.values() for key in method.params}
+    expected = {
+        "methods ($defs.method_grid)": (defs["method_grid"]["properties"], set(METHODS)),
+        "parameters ($defs.params)": (set(defs["params"]["properties"]) - {"seeds", "prune_quantize", "zip"},
+                                      params | {key for method in METHODS.values() for key in method.optional}),
+        "zip keys ($defs.params.zip)": (defs["params"]["properties"]["zip"]["items"]["enum"], params),
+        "tie keys ($defs.grid.both.tie)": (defs["grid"]["properties"]["both"]["items"]["properties"]["tie"]["items"]
+                                           ["enum"], params),
+        "selections ($defs.grid)": (defs["grid"]["properties"], {*SINGLE_SELECTIONS, "both"}),
+        "baselines (encode.baselines)": (schema["properties"]["encode"]["properties"]["baselines"]["items"]["enum"],
+                                         set(BASELINES)),
+        "sources ($defs.dataset.source)": (defs["dataset"]["properties"]["source"]["enum"], set(SOURCES)),
+        "optimizers ($defs.training.optimizer)": (defs["training"]["properties"]["optimizer"]["enum"],
+                                                  set(OPTIMIZERS)),
+    }
+    messages = []
+    for what, (listed, registered) in expected.items():
+        listed = set(listed)
+        if listed != registered:
+            messages.append(f"{what}: the schema lacks {sorted(registered - listed)}, "
+                            f"and lists {sorted(listed - registered)} that no registry has")
+    return messages
+
+
 def validate_config(config, schema):
     """Check ``config`` against the JSON schema file ``schema`` (absolute path) and fill in its defaults.
 
