@@ -1,4 +1,4 @@
-"""config/schema.yaml lists what the registries hold: methods, parameters, selections, baselines, sources, optimizers."""
+"""config/schema.yaml lists what the registries hold: methods, parameters, selections, sources and more."""
 from pathlib import Path
 
 import pytest
