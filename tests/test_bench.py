@@ -4,13 +4,15 @@ import csv
 import numpy as np
 import pytest
 
-from sham_core import bench
+from sham_core.bench import cli
+from sham_core.bench import formats as bench_formats
+from sham_core.bench import measure as timing
 from sham_core.formats import BASELINES, DIRECT, FORMATS
 
 
 def test_quick_benchmark_writes_a_verified_row_per_format(tmp_path, capsys):
     out = tmp_path / "formats.csv"
-    bench.main(["formats", "--quick", "--shapes", "64x48", "--repeats", "3", "--out", str(out),
+    cli.main(["formats", "--quick", "--shapes", "64x48", "--repeats", "3", "--out", str(out),
                 "--formats", ",".join(FORMATS)])
     rows = list(csv.DictReader(out.open()))
     assert [row["format"] for row in rows] == list(FORMATS)
@@ -26,50 +28,50 @@ def test_quick_benchmark_writes_a_verified_row_per_format(tmp_path, capsys):
 
 
 def test_defaults_run_every_format_and_quick_only_the_fast_baselines():
-    grid = bench.grid_of(bench.build_parser().parse_args(["formats"]))
-    assert grid["formats"] == tuple(FORMATS) and grid["shapes"] == bench.DEFAULT_SHAPES
-    quick = bench.grid_of(bench.build_parser().parse_args(["formats", "--quick"]))
+    grid = bench_formats.grid_of(cli.build_parser().parse_args(["formats"]))
+    assert grid["formats"] == tuple(FORMATS) and grid["shapes"] == bench_formats.DEFAULT_SHAPES
+    quick = bench_formats.grid_of(cli.build_parser().parse_args(["formats", "--quick"]))
     assert set(DIRECT) < set(quick["formats"])
     assert not {"xz", "zstd19", "im_xz", "im_zstd19"} & set(quick["formats"])
 
 
 def test_a_long_call_is_timed_once(monkeypatch):
     calls = []
-    bench.measure(lambda: calls.append(1), 20, budget_s=0.01)
+    timing.measure(lambda: calls.append(1), 20, budget_s=0.01)
     assert len(calls) >= 4
     calls.clear()
-    monkeypatch.setattr(bench, "LONG_S", 0.0)
-    seconds, result = bench.measure(lambda: calls.append(1) or "done", 20)
+    monkeypatch.setattr(timing, "LONG_S", 0.0)
+    seconds, result = timing.measure(lambda: calls.append(1) or "done", 20)
     assert result == "done" and seconds > 0 and len(calls) == 1
 
 
 def test_make_matrix_has_the_requested_sparsity_and_values():
-    W = bench.make_matrix((100, 50), 90, 7, seed=1)
+    W = timing.make_matrix((100, 50), 90, 7, seed=1)
     assert W.dtype == np.float32 and (W == 0).sum() == 4500
     assert np.unique(W[W != 0]).size == 7
 
 
 def test_uniform_zeros_are_the_default_and_stay_seeded_as_before():
-    W = bench.make_matrix((100, 50), 90, 7, seed=1)
-    assert np.array_equal(W, bench.make_matrix((100, 50), 90, 7, seed=1, zeros="uniform"))
+    W = timing.make_matrix((100, 50), 90, 7, seed=1)
+    assert np.array_equal(W, timing.make_matrix((100, 50), 90, 7, seed=1, zeros="uniform"))
     assert (W == 0).all(axis=1).sum() < 90 and (W == 0).all(axis=0).sum() < 45
 
 
 @pytest.mark.parametrize("zeros, axis", [("rows", 1), ("cols", 0)])
 def test_structured_zeros_are_whole_dead_rows_or_columns(zeros, axis):
-    W = bench.make_matrix((100, 50), 90, 7, seed=1, zeros=zeros)
+    W = timing.make_matrix((100, 50), 90, 7, seed=1, zeros=zeros)
     dead = (W == 0).all(axis=axis)
     assert dead.sum() == round(0.9 * W.shape[1 - axis]) and (W == 0).sum() == 4500
     assert (np.take(W, np.flatnonzero(~dead), axis=1 - axis) != 0).all()
     assert np.unique(W[W != 0]).size == 7
-    assert np.array_equal(W, bench.make_matrix((100, 50), 90, 7, seed=1, zeros=zeros))
+    assert np.array_equal(W, timing.make_matrix((100, 50), 90, 7, seed=1, zeros=zeros))
 
 
 def test_zeros_option_parses_a_list_and_runs_each_layout(tmp_path, capsys):
-    args = bench.build_parser().parse_args(["formats", "--zeros", "rows,cols"])
-    assert bench.grid_of(args)["zeros"] == ("rows", "cols")
+    args = cli.build_parser().parse_args(["formats", "--zeros", "rows,cols"])
+    assert bench_formats.grid_of(args)["zeros"] == ("rows", "cols")
     out = tmp_path / "formats.csv"
-    bench.main(["formats", "--quick", "--shapes", "64x48", "--repeats", "3", "--zeros", "rows,cols",
+    cli.main(["formats", "--quick", "--shapes", "64x48", "--repeats", "3", "--zeros", "rows,cols",
                 "--formats", "sham,gzip", "--out", str(out)])
     rows = list(csv.DictReader(out.open()))
     assert [(row["zeros"], row["format"]) for row in rows] == [
@@ -83,20 +85,20 @@ def test_zeros_option_parses_a_list_and_runs_each_layout(tmp_path, capsys):
                                   ["--zeros", "rows,"]])
 def test_malformed_arguments_are_refused(argv, capsys):
     with pytest.raises(SystemExit):
-        bench.main(["formats", *argv])
+        cli.main(["formats", *argv])
     assert "error" in capsys.readouterr().err
 
 
 def test_unknown_zeros_are_named_in_the_error(capsys):
     with pytest.raises(SystemExit):
-        bench.main(["formats", "--zeros", "diag"])
+        cli.main(["formats", "--zeros", "diag"])
     assert "unknown zeros 'diag'; known: uniform, rows, cols" in capsys.readouterr().err
     with pytest.raises(ValueError, match="zeros"):
-        bench.make_matrix((4, 4), 50, 2, seed=0, zeros="diag")
+        timing.make_matrix((4, 4), 50, 2, seed=0, zeros="diag")
 
 
 def test_quick_methods_benchmark_prints_every_step_and_ratio(capsys):
-    bench.main(["methods", "--quick", "--methods", "pr,cws,slr", "--samples", "128", "--extra-epochs", "1"])
+    cli.main(["methods", "--quick", "--methods", "pr,cws,slr", "--samples", "128", "--extra-epochs", "1"])
     out = capsys.readouterr().out
     for line in ("pr       {'p': 90}", "cws      {'k': 32}", "slr ", "plain fit", "cws (both)",
                  "worst compression step"):
@@ -105,4 +107,4 @@ def test_quick_methods_benchmark_prints_every_step_and_ratio(capsys):
 
 def test_methods_benchmark_refuses_an_unknown_method():
     with pytest.raises(ValueError, match="unknown compression method 'nope'"):
-        bench.main(["methods", "--quick", "--methods", "nope"])
+        cli.main(["methods", "--quick", "--methods", "nope"])

@@ -1,12 +1,12 @@
 """The memory benchmark runs the data, train and compress jobs end to end and reports each one's peak RSS."""
 import csv
 
-from sham_core import bench
+from sham_core.bench import cli
 
 
 def test_memory_benchmark_writes_a_positive_peak_per_job(tmp_path, capsys):
     out = tmp_path / "memory.csv"
-    bench.main(["memory", "--model", "vgg_mini", "--shape", "8,8,1", "--train", "64", "--test", "32",
+    cli.main(["memory", "--model", "vgg_mini", "--shape", "8,8,1", "--train", "64", "--test", "32",
                 "--steps", "1", "--out", str(out)])
     rows = list(csv.DictReader(out.open()))
     assert [row["job"] for row in rows] == ["data", "train", "compress"]

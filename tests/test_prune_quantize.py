@@ -140,7 +140,7 @@ def test_bad_prune_quantize_is_refused_naming_what_to_change(cnn, method, layers
 
 
 def test_the_study_benchmark_gives_the_oracle_counts_on_the_oracle_matrix(oracle):
-    from sham_core.bench_study import kmeans_rows, laplace_matrix, values_rows
+    from sham_core.bench.study import kmeans_rows, laplace_matrix, values_rows
     counts, matrices = oracle
     np.testing.assert_array_equal(laplace_matrix(0), matrices["W_laplace"])
     rows = {row["method"]: row for row in values_rows([0], [90], [8])}
@@ -152,7 +152,7 @@ def test_the_study_benchmark_gives_the_oracle_counts_on_the_oracle_matrix(oracle
 
 
 def test_exact_bytes_over_the_study_estimate_on_the_oracle_matrices():
-    from sham_core.bench_study import bytes_rows
+    from sham_core.bench.study import bytes_rows
     ratios = {(row["matrix"], row["format"]): row["ratio_max"] for row in bytes_rows([0])}
     assert ratios[("pruned p=90, unquantized", "ham")] < 0.3, "the study pays ~28 B per distinct value"
     assert 0.98 < ratios[("pr_cws p=90 k=32, study mode", "sham")] <= 1.0

@@ -51,7 +51,7 @@ def vgg_style_cnn(classes=10):
 
 def time_compression(shapes, runs):
     """Yield (method, params, seconds, detail) for each compression step."""
-    from .compression import compress
+    from ..compression import compress
     model = fc_model(shapes)
     for method, params in runs:
         start = time.perf_counter()
@@ -82,7 +82,7 @@ def epoch_seconds(run, extra):
 def time_retraining(samples, extra, methods):
     """Yield (label, seconds per epoch, ratio to plain fit) for plain fit and each method."""
     import numpy as np
-    from .compression import compress
+    from ..compression import compress
     rng = np.random.default_rng(0)
     x = rng.random((samples, 32, 32, 3), dtype=np.float32)
     y = rng.integers(0, 10, samples)
@@ -106,7 +106,7 @@ def run_methods(args):
     """Print both tables and the worst figure of each against its target."""
     import keras
 
-    from .compression.methods import get_method
+    from ..compression.methods import get_method
     for name in args.methods:
         get_method(name)
     shapes = QUICK_FC_SHAPES if args.quick else FC_SHAPES

@@ -21,9 +21,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from .atomic import write_csv
+from ..atomic import write_csv
 
-PAPER_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "config", "paper.yaml")
+PAPER_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "config",
+                            "paper.yaml")
 EXPERIMENT = "vgg19-cifar10"
 # A run of the grid's largest kind: every conv and dense kernel quantized (k = 256), the dense ones pruned too.
 RUN = "vgg19-cifar10/both/cws+pr_cws/conv.k~256/dense.p~90/dense.k~256/dense.pq~study/seed~1"
@@ -69,7 +70,7 @@ def run_job(spec):
     with open(spec_path, "w") as f:
         json.dump(spec, f)
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "sham_core.bench_memory", spec_path])
+    process = subprocess.Popen([sys.executable, "-m", "sham_core.bench.memory", spec_path])
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
@@ -101,7 +102,7 @@ def shape_text(n, shape):
 
 def machine():
     """CPU model, cores and memory, e.g. "AMD EPYC 7B13, 2 cores, 24 GiB"."""
-    from .bench import cpu_model
+    from .measure import cpu_model
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{cpu_model()}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()}"
 
@@ -110,28 +111,28 @@ def child(spec_path):
     """In the job's process: cap Keras' batches per call, then call the job function as its workflow script does."""
     with open(spec_path) as f:
         spec = json.load(f)
-    from .jobenv import cpu_only
+    from ..jobenv import cpu_only
     cpu_only()
-    from .joblog import logging_to
+    from ..joblog import logging_to
     folder, job = spec["folder"], spec["job"]
     timer = StepTimes(spec["steps"])
     with logging_to(os.path.join(folder, f"{job}.log")):
         data, meta = os.path.join(folder, "data", "data.npz"), os.path.join(folder, "data", "meta.json")
         if job == "data":
-            from .jobs import data_job
+            from ..jobs import data_job
             data_job("cifar10", {"source": "npz", "path": os.path.join(folder, "raw.npz"),
                                  "task": "classification"}, SEED, os.path.join(folder, "data"))
         else:
-            from .jobenv import gpu_memory_growth
+            from ..jobenv import gpu_memory_growth
             gpu_memory_growth()
             experiment, run = paper_setup(spec)
             timer.install()
             if job == "train":
-                from .jobs import train_job
+                from ..jobs import train_job
                 train_job(experiment, data, meta, SEED, os.path.join(folder, "baseline.keras"),
                           os.path.join(folder, "metrics.json"))
             else:
-                from .jobs import compress_job
+                from ..jobs import compress_job
                 out = {key: os.path.join(folder, "run", name) for key, name in (
                     ("model", "compressed.keras"), ("npz", "compressed.npz"), ("metrics", "metrics.json"),
                     ("artifact", "model.sham"), ("provenance", "provenance.json"))}
@@ -148,7 +149,7 @@ def paper_setup(spec):
     asked) and the run ``spec["run"]``."""
     import yaml
 
-    from .workflow import experiment_config, runs_by_path, validate_config
+    from ..workflow import experiment_config, runs_by_path, validate_config
     with open(PAPER_CONFIG) as f:
         config = yaml.safe_load(f)
     validate_config(config, os.path.join(os.path.dirname(PAPER_CONFIG), "schema.yaml"))

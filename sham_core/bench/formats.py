@@ -1,4 +1,4 @@
-"""Benchmarks; run ``python -m sham_core.bench formats --help`` (or ``methods --help``).
+"""The ``formats`` benchmark (``python -m sham_core.bench formats --help``).
 
 ``formats`` measures, for seeded random matrices over a grid of shapes, sparsities p (%),
 numbers k of distinct nonzero values and zero layouts (scattered uniformly, or whole dead
@@ -20,39 +20,25 @@ overhead do not count. A call of ``LONG_S`` seconds or more (xz or zstd -19 on a
 matrix) is run only once, and that run is its sample: the JIT is warm by then, and a
 warm-up would multiply a cost of tens of seconds.
 """
-import argparse
 import csv
-import math
 import os
-import platform
-import statistics
 import sys
 import tempfile
 import time
 from functools import partial
 
-import numba
 import numpy as np
-import scipy
 import scipy.sparse
 
-from . import bench_memory, bench_methods, bench_study
-from .formats import BASELINES, DIRECT, FORMATS, entropy_bits
+from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits
+from .measure import BATCH, OPERANDS, machine_info, make_matrix, make_operands, matches, measure, warm_up
 
 DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
 DEFAULT_P = (0.0, 50.0, 90.0, 99.0)
 DEFAULT_K = (2, 32, 256)
-# Where the zeros lie: scattered uniformly, whole dead rows (inputs) or whole dead columns (neurons).
-ZEROS = ("uniform", "rows", "cols")
 # --quick leaves out the slow baselines (xz, zstd -19: about 1 M weights/s to encode).
 QUICK_GRID = {"shapes": ((512, 512),), "p": (90.0,), "k": (32,), "zeros": ("uniform",),
               "formats": (*DIRECT, "gzip", "zstd3", "im_zstd3")}
-BATCH = 64
-BUDGET_S = 0.2
-LONG_S = 1.0
-
-# The timed operands: label -> rows of X, None for the vector x (n,); "1xn" is x as (1, n).
-OPERANDS = {"b1": None, "1xn": 1, "b4": 4, "b16": 16, "b64": BATCH}
 COLUMNS = ("shape", "n", "m", "p", "k", "zeros", "format", "kind", "nbytes", "psi", "table_psi", "entropy_psi",
            "entropy_nz_psi", "bits_per_entry", "encode_mws", "decode_mws", "matmul_b1_s",
            "matmul_b64_s", "ratio_b1_dense", "ratio_b64_dense", "ratio_b1_scipy",
@@ -68,89 +54,6 @@ TABLE_HEADER = dict(shape="shape", p="p%", k="k", zeros="zeros", format="format"
                     decode_mws="dec M/s", ratio_b1_dense="b1/np", ratio_b1_scipy="b1/sp",
                     ratio_b64_dense="b64/np", ratio_b64_scipy="b64/sp", ratio_1xn_b1="1xn/b1",
                     ratio_b16_b1="b16/b1", verified="ok")
-
-
-def make_matrix(shape, p, k, seed, zeros="uniform"):
-    """Seeded float32 matrix of k distinct nonzero Laplace values, p % zeros laid out as ``zeros``.
-
-    uniform: p % of the entries, anywhere; rows / cols: p % of the rows / columns (rounded to
-    whole ones), entirely zero.
-    """
-    n, m = shape
-    if n < 1 or m < 1 or not 0 <= p < 100 or k < 1 or zeros not in ZEROS:
-        raise ValueError(f"need a positive shape, 0 <= p < 100, k >= 1 and zeros in {ZEROS}; "
-                         f"got {shape}, {p}, {k}, {zeros!r}")
-    rng = np.random.default_rng(seed)
-    values = np.empty(0, np.float32)
-    while values.size < k:
-        draw = rng.laplace(size=2 * k).astype(np.float32)
-        values = np.concatenate([values, draw[draw != 0]])
-        values = values[np.sort(np.unique(values, return_index=True)[1])]
-    W = values[:k][rng.integers(0, k, size=n * m, dtype=np.int32)]
-    if zeros != "uniform":
-        W = W.reshape(n, m)
-        lines = W if zeros == "rows" else W.T
-        lines[rng.permutation(len(lines))[:round(p / 100 * len(lines))]] = 0.0
-        return W
-    zero = np.zeros(n * m, bool)
-    zero[:round(p / 100 * n * m)] = True
-    rng.shuffle(zero)
-    W[zero] = 0.0
-    return W.reshape(n, m)
-
-
-def make_operands(n, seed):
-    """The seeded float32 vector x (n,) and batch X (64, n) that multiply a matrix with n rows."""
-    rng = np.random.default_rng((seed, n))
-    X = rng.standard_normal((BATCH + 1, n), dtype=np.float32)
-    return X[0].copy(), X[1:].copy()
-
-
-def measure(fn, max_repeats, budget_s=BUDGET_S):
-    """Median seconds per call of fn() after one untimed call, and that call's result.
-
-    About ``budget_s`` seconds in all, in at most ``max_repeats`` samples (at least 3);
-    a first call of ``LONG_S`` or more is the only sample.
-    """
-    start = time.perf_counter()
-    result = fn()
-    untimed = time.perf_counter() - start
-    if untimed >= LONG_S:
-        return untimed, result
-    sample_s = budget_s / max_repeats
-    start = time.perf_counter()
-    fn()
-    first = max(time.perf_counter() - start, 1e-9)
-    number = 1 if first >= sample_s else math.ceil(sample_s / first)
-    samples = [first] if number == 1 else []
-    repeats = min(max_repeats, max(3, math.ceil(budget_s / (first * number))))
-    while len(samples) < repeats:
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples), result
-
-
-def matches(Y, reference, bound):
-    """Whether float32 Y has the reference's shape and lies within bound of it entrywise."""
-    return (Y.shape == reference.shape and Y.dtype == np.float32
-            and bool(np.all(np.abs(Y - reference) <= bound)))
-
-
-def warm_up(names):
-    """Compile (or load) every kernel, and numpy's and scipy's, on small matrices."""
-    for shape, p, k in (((40, 24), 0, 2), ((40, 24), 90, 256), ((24, 1), 50, 32)):
-        W = make_matrix(shape, p, k, seed=0)
-        x, X = make_operands(shape[0], seed=0)
-        St = scipy.sparse.csc_array(W).T
-        x @ W, X @ W, St @ x, (St @ X.T).T
-        for name in names:
-            enc = FORMATS[name].from_dense(W)
-            enc.to_dense(), enc.matmul(x), enc.matmul(X)
-            for rows in OPERANDS.values():  # each small-batch width compiles apart
-                if rows is not None:
-                    enc.matmul(X[:rows])
 
 
 def bench_matrix(shape, p, k, zeros, names, seed, repeats):
@@ -240,7 +143,7 @@ TARGETS = (
     ("b=1 (1,n) / (n,), p = 90, direct", None, (90, 90), "ratio_1xn_b1", 1.05, "max"),
     ("b=16 / b=1, p = 90, direct", None, (90, 90), "ratio_b16_b1", 1.6, "max"),
 )
-# Targets that compare a format with others on the same matrix: column -> (formats, measure).
+# Targets that compare a format with others on the same matrix: column -> (formats, quantity).
 SIBLING_COLUMNS = {"vs_sham_xz": (("sham", "xz"), "psi"), "b1_vs_ham": (("ham",), "matmul_1xn_s"),
                    "b1_vs_sham": (("sham",), "matmul_1xn_s")}
 
@@ -256,9 +159,9 @@ def with_siblings(rows):
     for row in rows:
         row = dict(row)
         siblings = by_matrix[matrix(row)]
-        for column, (others, measure) in SIBLING_COLUMNS.items():
-            if measure in row and all(name in siblings for name in others):
-                row[column] = float(row[measure]) / min(float(siblings[name][measure]) for name in others)
+        for column, (others, quantity) in SIBLING_COLUMNS.items():
+            if quantity in row and all(name in siblings for name in others):
+                row[column] = float(row[quantity]) / min(float(siblings[name][quantity]) for name in others)
         out.append(row)
     return out
 
@@ -353,26 +256,6 @@ def write_csv(rows, path):
         raise
 
 
-def cpu_model():
-    """The CPU's model name from /proc/cpuinfo, else platform.processor()."""
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def machine_info():
-    """CPU model, numba threads, load and library versions, as printable lines."""
-    cpu = cpu_model()
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    return [f"# cpu: {cpu} ({os.cpu_count()} logical cpus), numba threads: "
-            f"{numba.get_num_threads()}, load average before the run: {load}",
-            f"# python {platform.python_version()}, numpy {np.__version__}, "
-            f"numba {numba.__version__}, scipy {scipy.__version__}"]
-
-
 def grid_of(args):
     """Shapes, p, k, zeros and formats to run: as given, else the quick or the full defaults."""
     defaults = {"shapes": DEFAULT_SHAPES, "p": DEFAULT_P, "k": DEFAULT_K, "zeros": ("uniform",),
@@ -406,106 +289,3 @@ def run_formats(args):
               if not r["verified"]]
     if failed:
         sys.exit("verification failed for: " + "; ".join(failed))
-
-
-def comma_list(parse):
-    """An argparse type: a comma-separated, non-empty list of items parsed by parse."""
-    def parse_list(text):
-        """Split text at commas and parse each item."""
-        items = [item.strip() for item in text.split(",")]
-        if not all(items):
-            raise argparse.ArgumentTypeError(f"empty item in list {text!r}")
-        return tuple(parse(item) for item in items)
-    return parse_list
-
-
-def parse_shape(text):
-    """'NxM' as (N, M), both positive."""
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(part.isdecimal() and int(part) > 0 for part in parts):
-        raise argparse.ArgumentTypeError(
-            f"malformed shape {text!r}: expected NxM with positive integers, e.g. 512x4096")
-    return int(parts[0]), int(parts[1])
-
-
-def parse_p(text):
-    """A sparsity percentage in [0, 100)."""
-    try:
-        p = float(text)
-    except ValueError:
-        p = math.nan
-    if not 0 <= p < 100:
-        raise argparse.ArgumentTypeError(f"p must be a percentage in [0, 100), got {text!r}")
-    return p
-
-
-def int_at_least(low, what):
-    """An argparse type: an integer >= low, described as what in the error."""
-    def parse_int(text):
-        """text as an integer, if it is one and at least low."""
-        if not text.strip().isdecimal() or int(text) < low:
-            raise argparse.ArgumentTypeError(f"{what} must be an integer >= {low}, got {text!r}")
-        return int(text)
-    return parse_int
-
-
-def parse_zeros(text):
-    """A zero layout in ZEROS."""
-    if text not in ZEROS:
-        raise argparse.ArgumentTypeError(f"unknown zeros {text!r}; known: {', '.join(ZEROS)}")
-    return text
-
-
-def parse_format(text):
-    """The name of a format in FORMATS."""
-    if text not in FORMATS:
-        raise argparse.ArgumentTypeError(
-            f"unknown format {text!r}; known: {', '.join(FORMATS)}")
-    return text
-
-
-def build_parser():
-    """The argument parser, one subcommand per benchmark."""
-    parser = argparse.ArgumentParser(prog="python -m sham_core.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="BENCHMARK")
-    formats = commands.add_parser("formats", help="sizes and speeds of the storage formats")
-    formats.add_argument("--out", default=os.path.join("results", "bench", "formats.csv"),
-                         help="CSV file to write (default: %(default)s)")
-    formats.add_argument("--shapes", type=comma_list(parse_shape), metavar="NxM,...",
-                         help="matrix shapes (default: 512x512,4096x4096,512x4096,1024x1)")
-    formats.add_argument("--p", type=comma_list(parse_p), metavar="P,...",
-                         help="percentages of zero entries (default: 0,50,90,99)")
-    formats.add_argument("--k", type=comma_list(int_at_least(1, "k")), metavar="K,...",
-                         help="numbers of distinct nonzero values (default: 2,32,256)")
-    formats.add_argument("--zeros", type=comma_list(parse_zeros), metavar="LAYOUT,...",
-                         help="where the zeros lie: uniform (anywhere), rows (p %% of the rows "
-                              "entirely zero: dead inputs) or cols (dead neurons) (default: uniform)")
-    formats.add_argument("--formats", type=comma_list(parse_format), metavar="NAME,...",
-                         help=f"formats to measure (default: all: {','.join(FORMATS)}; "
-                              f"--quick: {','.join(QUICK_GRID['formats'])})")
-    formats.add_argument("--repeats", type=int_at_least(3, "repeats"), default=20,
-                         help="maximum timed repeats per measurement (default: %(default)s)")
-    formats.add_argument("--seed", type=int_at_least(0, "seed"), default=0,
-                         help="random seed (default: 0)")
-    formats.add_argument("--quick", action="store_true",
-                         help="smoke test: 512x512, p 90, k 32, the fast baselines, "
-                              "unless given otherwise")
-    formats.set_defaults(run=run_formats)
-    targets = commands.add_parser("targets", help="the target summary of a formats CSV")
-    targets.add_argument("csv", help="a CSV written by the formats benchmark")
-    targets.set_defaults(run=run_targets)
-    bench_methods.add_parser(commands, comma_list, int_at_least)
-    bench_study.add_parser(commands, comma_list, int_at_least)
-    bench_memory.add_parser(commands, comma_list, int_at_least)
-    return parser
-
-
-def main(argv=None):
-    """Parse the command line and run the chosen benchmark."""
-    args = build_parser().parse_args(argv)
-    args.run(args)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,4 @@
+"""``python -m sham_core.bench``: the benchmarks' command line."""
+from .cli import main
+
+main()
