@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run report smoke test bench gpu-check clean
+.PHONY: run report smoke test test-fast bench gpu-check clean
 
 # torch==2.13.0 is the CPU build, for the backend parity test (a local file on our machines).
 $(INSTALLED): pyproject.toml
@@ -28,6 +28,10 @@ report: $(INSTALLED)
 # Two workers, each test file on one (its module fixtures run once); -n 0 runs in one process.
 test: $(INSTALLED)
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The unit tests only (about 2 minutes): no end-to-end runs, training, benchmarks or child processes.
+test-fast: $(INSTALLED)
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not e2e and not integration"
 
 bench: $(INSTALLED)
 	$(PY) -m sham_core.bench formats --out results/bench/formats.csv

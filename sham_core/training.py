@@ -29,7 +29,7 @@ def resolve(settings):
         raise ValueError(f"the training settings need {', '.join(missing)}")
     s = dict(DEFAULTS, **settings)
     if s["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {s['optimizer']!r}")
+        raise ValueError(f"optimizer must be {' or '.join(map(repr, OPTIMIZERS))}, got {s['optimizer']!r}")
     if s["validation_fraction"] is None:
         s["validation_fraction"] = 0.1 if s["patience"] else 0.0
     if not 0 <= s["validation_fraction"] < 1:

@@ -4,7 +4,20 @@ import sys
 
 import pytest
 
-WARM_UP = "from sham_core.bench import warm_up; from sham_core.formats import FORMATS; warm_up(list(FORMATS))"
+WARM_UP = "from sham_core.bench.measure import warm_up; from sham_core.formats import FORMATS; warm_up(list(FORMATS))"
+
+
+# Files that train models, run benchmarks or Snakemake dry runs, or spawn processes: make test-fast
+# leaves them out, beside the end-to-end files (pytestmark = pytest.mark.e2e in each).
+INTEGRATION_FILES = {"test_any_model.py", "test_backend.py", "test_backend_parity.py", "test_bench.py",
+                     "test_bench_memory.py", "test_jobs.py", "test_latency.py", "test_modern_models.py",
+                     "test_retraining.py", "test_workflow_config.py"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name in INTEGRATION_FILES:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session", autouse=True)

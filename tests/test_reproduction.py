@@ -11,6 +11,8 @@ from snakemake.utils import validate
 from sham_core.workflow import expand_grid
 from test_workflow_config import dry_run, job_counts
 
+pytestmark = pytest.mark.e2e  # end to end: make test-fast leaves it out
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "config" / "reference" / "paper_results.csv"
 COMPARISON = ROOT / "docs" / "reproduction" / "davis_space_comparison.csv"

@@ -25,6 +25,8 @@ from requirements import skip_unless
 from sham_core import resources
 from sham_core.workflow import expand_grid
 
+pytestmark = pytest.mark.e2e  # end to end: make test-fast leaves it out
+
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "profiles" / "slurm"
 CONFIG = Path(__file__).parent / "slurm_config.yaml"

@@ -18,9 +18,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from requirements import shared_or_skip, skip_unless
+
+pytestmark = pytest.mark.e2e  # end to end: make test-fast leaves it out
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGE = "tensorflow imported under KERAS_BACKEND=torch"

@@ -1,8 +1,11 @@
 """config/transformer.yaml end to end on a subset: vit_mini's attention, feed-forward and embedding kernels."""
 import pandas as pd
+import pytest
 import yaml
 
 from test_workflow_run import ROOT, snakemake
+
+pytestmark = pytest.mark.e2e  # end to end: make test-fast leaves it out
 
 
 def test_the_transformer_config_runs_and_its_tables_show_the_fraction_compressed(tmp_path):

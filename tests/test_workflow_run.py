@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
+pytestmark = pytest.mark.e2e  # end to end: make test-fast leaves it out
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
