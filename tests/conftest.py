@@ -10,8 +10,8 @@ WARM_UP = "from sham_core.bench.measure import warm_up; from sham_core.formats i
 # Files that train models, run benchmarks or Snakemake dry runs, or spawn processes: make test-fast
 # leaves them out, beside the end-to-end files (pytestmark = pytest.mark.e2e in each).
 INTEGRATION_FILES = {"test_any_model.py", "test_backend.py", "test_backend_parity.py", "test_bench.py",
-                     "test_bench_memory.py", "test_jobs.py", "test_latency.py", "test_modern_models.py",
-                     "test_retraining.py", "test_workflow_config.py"}
+                     "test_bench_memory.py", "test_jobs.py", "test_latency.py", "test_memory.py",
+                     "test_modern_models.py", "test_retraining.py", "test_workflow_config.py"}
 
 
 def pytest_collection_modifyitems(items):
