@@ -57,8 +57,9 @@ class JobSlot:
         self._mode, self._waited, self._held = mode, time.time() - asked, time.time()
 
     def _release(self):
+        end = time.time()  # before unlocking: the next holder's span starts after it
         fcntl.flock(self._lock, fcntl.LOCK_UN)
-        self._log_span(self._mode, self._waited, self._held, time.time())
+        self._log_span(self._mode, self._waited, self._held, end)
         self._mode = None
 
     def _log_span(self, mode, waited, held, end):
@@ -69,9 +70,8 @@ class JobSlot:
         """Between two stages: let a timing job that waits for the lock run first, then go on (shared)."""
         if self._mode != "shared":
             return
-        span = (self._waited, self._held)
+        span, released = (self._waited, self._held), time.time()
         fcntl.flock(self._lock, fcntl.LOCK_UN)
-        released = time.time()
         self._take("shared")
         if self._waited < self.GAP_S:  # nobody came in between: the same span goes on
             self._waited, self._held = span
