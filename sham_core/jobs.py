@@ -1,6 +1,7 @@
 """What each workflow job does, from input paths to output paths (the scripts only call these).
 
-Every output is written atomically; a compression job writes ``metrics.json`` last.
+Every output is written atomically; a compression job writes ``metrics.json`` last. The metrics.json
+and encoding.json files are typed records (sham_core.records).
 """
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from .data import load_split, prepare
 from .jobenv import Unlocked
 from .loading import CONFIG_OPTION, import_modules, load_model
 from .metrics import higher_is_better
+from .records import read_record, write_record
 
 OWN_OPTIMIZER_LR_SCALE = 0.1  # a model_file is retrained with its own optimizer at a tenth of its learning rate
 
@@ -62,7 +64,7 @@ def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path, 
     metrics["higher_is_better"] = higher_is_better(metrics["metric"], experiment.get("higher_is_better"))
     with atomic_path(model_path) as tmp:
         model.save(tmp)
-    write_json(dict(metrics, task=task, weights=int(model.count_params())), metrics_path)
+    write_record("train", dict(metrics, task=task, weights=int(model.count_params())), metrics_path)
 
 
 def compress_job(run, experiment, model_path, data_path, meta_path, out, slot=None):
@@ -125,7 +127,7 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out, slot=No
                                        info={"experiment": run.experiment, "layers": run.layers, "seed": run.seed,
                                              "prune_quantize": run.prune_quantize})
     write_provenance(out["provenance"], run.seed, prune_quantize=run.prune_quantize)
-    write_json(record, out["metrics"])
+    write_record("compress", record, out["metrics"])
 
 
 def retrain_optimizer(model, experiment):
@@ -161,7 +163,7 @@ def _write_failed(out, record):
     for key in ("model", "artifact"):
         with atomic_path(out[key]) as tmp:
             open(tmp, "w").close()
-    write_json(record, out["metrics"])
+    write_record("compress", record, out["metrics"])
 
 
 def _layer_record(record):
@@ -204,7 +206,7 @@ def encode_job(paths, timing, threads, out_path, imports=(), slot=None):
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     import_modules(imports, CONFIG_OPTION)
     slot.checkpoint()
-    metrics = read_json(paths["metrics"])
+    metrics = read_record("compress", paths["metrics"])
     with ThreadPoolExecutor(1) as child:
         memory = (child.submit(peak_memory, "artifact", paths["artifact"], paths["data"], imports)
                   if timing["memory"] and metrics.get("status") == "ok" else None)
@@ -220,7 +222,7 @@ def encode_job(paths, timing, threads, out_path, imports=(), slot=None):
             encoding["peak_memory"] = memory.result()
     print(f"{metrics['experiment']}/{metrics['layers_selection']}/{metrics['method']}/{metrics['param_path']}: "
           f"{encoding['status']}, psi {encoding.get('psi', {}).get('network', {}).get('choice', 'n/a')}")
-    write_json(encoding, out_path)
+    write_record("encode", encoding, out_path)
 
 
 def _alone(slot, *children):
@@ -256,4 +258,4 @@ def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_p
                                    before_timing=lambda: _alone(slot, memory, floor))
     if memory is not None:
         encoding["peak_memory"] = dict(memory.result(), keras_import_mb=floor.result())
-    write_json(encoding, out_path)
+    write_record("encode_baseline", encoding, out_path)

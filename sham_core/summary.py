@@ -14,6 +14,7 @@ import os
 import pandas as pd
 
 from .atomic import read_json, write_csv, write_text
+from .records import read_record
 from .compression.coverage import skipped_text
 from .compression.methods import KINDS
 from .formats import FORMATS
@@ -213,7 +214,7 @@ def tables(inputs, experiments):
     runs = zip(inputs["metrics"], inputs["encodings"], inputs["compress_benchmarks"], inputs["encode_benchmarks"],
                inputs["provenances"])
     for metrics_path, encoding_path, compress_bench, encode_bench, provenance in runs:
-        metrics, encoding = read_json(metrics_path), read_json(encoding_path)
+        metrics, encoding = read_record("compress", metrics_path), read_record("encode", encoding_path)
         summary.append(run_row(metrics, encoding, read_benchmark(compress_bench), read_benchmark(encode_bench),
                                read_json(provenance)))
         if metrics["status"] == "ok":
@@ -225,11 +226,11 @@ def tables(inputs, experiments):
     seed_metrics = iter(inputs.get("baseline_seeds", []))
     for (name, experiment), metrics_path, encoding_path in zip(experiments.items(), inputs["baselines"],
                                                                inputs["baseline_encodings"]):
-        encoding = read_json(encoding_path)
-        main = baseline_row(name, read_json(metrics_path), encoding, experiment["dataset"], experiment["model"],
-                            experiment.get("seed"))
+        encoding = read_record("encode_baseline", encoding_path)
+        main = baseline_row(name, read_record("train", metrics_path), encoding, experiment["dataset"],
+                            experiment["model"], experiment.get("seed"))
         summary.append(main)
-        summary += [baseline_seed_row(main, read_json(next(seed_metrics)), seed)
+        summary += [baseline_seed_row(main, read_record("train", next(seed_metrics)), seed)
                     for seed in experiment.get("baseline_seeds", [])]
         matmul += matmul_rows({"experiment": name, "layers": "", "method": "baseline", "params": "", "seed": None},
                               encoding)

@@ -1,0 +1,54 @@
+"""The typed records the stages hand on: checked when written and read; an old or foreign file is named."""
+import json
+
+import pytest
+
+from sham_core.records import FIELDS, VERSION, RecordError, read_record, write_record
+
+
+def full(kind, status="ok"):
+    """A record of ``kind`` with every field it requires (placeholder values)."""
+    fields = FIELDS[kind]["always"] + (FIELDS[kind].get("ok", ()) if status == "ok" else ())
+    return {**{field: 0 for field in fields}, "status": status}
+
+
+@pytest.mark.parametrize("kind", sorted(FIELDS))
+def test_a_record_round_trips_with_its_kind_and_version(kind, tmp_path):
+    write_record(kind, full(kind), tmp_path / "r.json")
+    stored = json.loads((tmp_path / "r.json").read_text())
+    assert stored["record"] == kind and stored["record_version"] == VERSION
+    assert read_record(kind, tmp_path / "r.json") == stored
+
+
+def test_a_failed_run_needs_only_the_fields_every_record_has(tmp_path):
+    write_record("compress", full("compress", status="failed"), tmp_path / "metrics.json")
+    assert read_record("compress", tmp_path / "metrics.json")["status"] == "failed"
+
+
+def test_writing_a_record_without_a_required_field_is_refused_before_any_file(tmp_path):
+    record = full("encode")
+    del record["latency"]
+    with pytest.raises(RecordError, match="needs the field 'latency'"):
+        write_record("encode", record, tmp_path / "encoding.json")
+    assert not (tmp_path / "encoding.json").exists()
+
+
+def test_a_file_from_before_the_records_names_the_version_field_and_the_rerun(tmp_path):
+    (tmp_path / "metrics.json").write_text(json.dumps(full("compress")))
+    with pytest.raises(RecordError, match="field 'record_version' is missing.*rerun the job"):
+        read_record("compress", tmp_path / "metrics.json")
+
+
+def test_a_record_of_another_kind_is_refused(tmp_path):
+    write_record("train", full("train"), tmp_path / "metrics.json")
+    with pytest.raises(RecordError, match="field 'record' is 'train', expected 'compress'"):
+        read_record("compress", tmp_path / "metrics.json")
+
+
+def test_a_record_that_lost_a_field_names_it(tmp_path):
+    write_record("compress", full("compress"), tmp_path / "metrics.json")
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    del record["after_retrain"], record["history"]
+    (tmp_path / "metrics.json").write_text(json.dumps(record))
+    with pytest.raises(RecordError, match="needs the field 'after_retrain' \\(and 'history'\\)"):
+        read_record("compress", tmp_path / "metrics.json")
