@@ -16,6 +16,7 @@ DENSE_MIB = SHAPE[0] * SHAPE[1] * 4 / 2**20  # 128 MiB
 # runs load the same compiled kernels; with argv[2] == "multiply", multiplies the large one by x (n,)
 # and by batches of 1, 16 and 64 rows too.
 CHILD = """import sys
+import numpy as np
 from sham_core.formats import FORMATS, load
 encoding = load(open(sys.argv[1], "rb").read())
 small = FORMATS[encoding.name].from_dense(np.eye(40, 24, dtype=np.float32))
