@@ -12,7 +12,7 @@ import numba
 
 from . import __version__
 from .atomic import write_json
-from .bench.measure import cpu_model
+from .measure import cpu_model
 from .gpu_check import compute_device
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -1,2 +1,3 @@
 """Benchmarks, ``python -m sham_core.bench BENCHMARK --help``: formats (cli, formats), methods, study,
-memory; measure holds what they and the encode stage share (matrices, the timer, the machine)."""
+memory. What they share with the encode stage (matrices, the timer, the machine) is sham_core.measure,
+below both, so that no stage imports the benchmarks."""

@@ -7,7 +7,7 @@ from ..formats import FORMATS
 from . import formats as bench_formats
 from . import memory, methods, study
 from .formats import QUICK_GRID
-from .measure import ZEROS
+from ..measure import ZEROS
 
 
 def comma_list(parse):

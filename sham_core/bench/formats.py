@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse
 
 from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits
-from .measure import BATCH, OPERANDS, machine_info, make_matrix, make_operands, matches, measure, warm_up
+from ..measure import BATCH, OPERANDS, machine_info, make_matrix, make_operands, matches, measure, warm_up
 
 DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
 DEFAULT_P = (0.0, 50.0, 90.0, 99.0)

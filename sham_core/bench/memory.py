@@ -102,7 +102,7 @@ def shape_text(n, shape):
 
 def machine():
     """CPU model, cores and memory, e.g. "AMD EPYC 7B13, 2 cores, 24 GiB"."""
-    from .measure import cpu_model
+    from ..measure import cpu_model
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{cpu_model()}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()}"
 

@@ -5,7 +5,7 @@ import time
 import keras
 import numpy as np
 
-from ..bench.measure import warm_up
+from ..measure import warm_up
 from ..compression.selection import all_layers, kernel_slots
 from ..data import load_split
 from ..formats import DIRECT

@@ -7,7 +7,7 @@ import numpy as np
 import scipy
 import scipy.sparse
 
-from ..bench.measure import cpu_model, make_operands, measure
+from ..measure import cpu_model, make_operands, measure
 
 
 def chain(encodings, X):

@@ -1,5 +1,5 @@
-"""What every benchmark and the encode stage share: seeded matrices and operands, the timer, the
-JIT warm-up and the machine's description.
+"""What the benchmarks and the encode stage share, below both: seeded matrices and operands, the timer,
+the JIT warm-up and the machine's description.
 
 Timing: every timed call runs once untimed just before it is timed, and a timing is the median
 of 3 to ``max_repeats`` samples taken with ``time.perf_counter``, as many as give about
@@ -18,7 +18,7 @@ import numpy as np
 import scipy
 import scipy.sparse
 
-from ..formats import FORMATS
+from .formats import FORMATS
 
 # Where the zeros lie: scattered uniformly, whole dead rows (inputs) or whole dead columns (neurons).
 ZEROS = ("uniform", "rows", "cols")
