@@ -87,7 +87,24 @@ def build_parser():
                          help="predict even on NaN or infinite inputs (with a warning); their rows may come out NaN")
     add_imports(predict)
     predict.set_defaults(run=run_predict, files=("model", "inputs"))
+    stamp = commands.add_parser("stamp-records", help="give the complete metrics.json and encoding.json files an "
+                                                      "older version wrote their record kind and version")
+    stamp.add_argument("results", help="the workflow's results folder")
+    stamp.set_defaults(run=run_stamp, files=())
     return parser
+
+
+def run_stamp(parser, args):
+    """Stamp the complete older records under the results folder; list those that need their job rerun."""
+    from .records import stamp_older
+    if not os.path.isdir(args.results):
+        parser.error(f"no such folder: {args.results}")
+    stamped, refused = stamp_older(args.results)
+    print(f"{len(stamped)} records stamped, {len(refused)} left as they were")
+    for why in refused:
+        print(f"  needs its job rerun: {why}")
+    if refused:
+        sys.exit(1)
 
 
 def add_imports(command):

@@ -1,7 +1,9 @@
 """The JSON records the workflow's stages hand on, typed: each kind's required fields and one version.
 
 A record is checked when it is written and when it is read. A file an older sham_core wrote, or a
-file of another kind, fails on reading with the field named and what to do, never silently.
+file of another kind, fails on reading with the field named and what to do, never silently;
+``python -m sham_core stamp-records results`` gives older files that are complete their kind and
+version (``stamp_older``), so that only incomplete ones need their job rerun.
 
 - ``train``: an experiment's baseline metrics.json (train_baseline, train_baseline_seed);
 - ``compress``: a run's metrics.json (compress), "ok" or "failed";
@@ -52,8 +54,8 @@ def write_record(kind, record, path):
 def read_record(kind, path):
     """The ``kind`` record in ``path``, checked; RecordError naming the field that is wrong and what to do."""
     record = read_json(path)
-    rerun = (f"rerun the job that writes it (delete {path}, or name it with snakemake --forcerun), "
-             f"with this version of sham_core")
+    rerun = (f"run `python -m sham_core stamp-records results` if an older sham_core wrote it complete, "
+             f"else rerun the job that writes it (delete {path}, or name it with snakemake --forcerun)")
     if not isinstance(record, dict) or record.get("record_version") != VERSION:
         found = record.get("record_version", "missing") if isinstance(record, dict) else "missing"
         raise RecordError(f"{path}: field 'record_version' is {found}, this sham_core reads version {VERSION}: "
@@ -62,3 +64,31 @@ def read_record(kind, path):
         raise RecordError(f"{path}: field 'record' is {record.get('record')!r}, expected {kind!r}: "
                           f"not the file this step reads")
     return check(kind, record, path)
+
+
+# Where each kind lives under a results folder (the workflow's layout).
+LOCATIONS = {"train": "models/**/metrics.json", "encode_baseline": "models/*/encoding.json",
+             "compress": "runs/**/metrics.json", "encode": "runs/**/encoding.json"}
+
+
+def stamp_older(results):
+    """Give the metrics.json and encoding.json files an older sham_core wrote under ``results`` their kind
+    and version, where each holds every field its kind requires, so that they need no rerun.
+
+    Returns (stamped, refused): the paths stamped, and "path: why" for each file left as it was
+    (a missing field: that job must be rerun). Files that have a version already are left alone.
+    """
+    from pathlib import Path
+    stamped, refused = [], []
+    for kind, pattern in LOCATIONS.items():
+        for path in sorted(Path(results).glob(pattern)):
+            record = read_json(path)
+            if not isinstance(record, dict) or "record_version" in record:
+                continue
+            try:
+                write_record(kind, record, path)
+            except RecordError as error:
+                refused.append(str(error))
+            else:
+                stamped.append(str(path))
+    return stamped, refused

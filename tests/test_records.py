@@ -52,3 +52,34 @@ def test_a_record_that_lost_a_field_names_it(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps(record))
     with pytest.raises(RecordError, match="needs the field 'after_retrain' \\(and 'history'\\)"):
         read_record("compress", tmp_path / "metrics.json")
+
+
+def older(path, record):
+    """A record as an older sham_core wrote it: no kind, no version."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+
+
+def test_complete_older_files_are_stamped_and_incomplete_ones_named(tmp_path):
+    from sham_core.records import stamp_older
+    older(tmp_path / "models" / "e" / "metrics.json", full("train"))
+    older(tmp_path / "models" / "e" / "seed~2" / "metrics.json", full("train"))
+    older(tmp_path / "models" / "e" / "encoding.json", full("encode_baseline"))
+    older(tmp_path / "runs" / "e" / "dense" / "pr" / "p~90" / "metrics.json", full("compress"))
+    incomplete = dict(full("encode"))
+    del incomplete["latency"]
+    older(tmp_path / "runs" / "e" / "dense" / "pr" / "p~90" / "encoding.json", incomplete)
+    stamped, refused = stamp_older(tmp_path)
+    assert len(stamped) == 4 and len(refused) == 1 and "'latency'" in refused[0]
+    assert read_record("train", tmp_path / "models" / "e" / "seed~2" / "metrics.json")["record"] == "train"
+    with pytest.raises(RecordError, match="record_version"):
+        read_record("encode", tmp_path / "runs" / "e" / "dense" / "pr" / "p~90" / "encoding.json")
+    assert stamp_older(tmp_path) == ([], refused)  # stamped files are left alone
+
+
+def test_the_stamp_command_says_what_it_did_and_fails_on_what_needs_a_rerun(tmp_path, capsys):
+    from sham_core.__main__ import main
+    older(tmp_path / "runs" / "e" / "conv" / "uq" / "k~16" / "metrics.json", {"status": "ok"})
+    with pytest.raises(SystemExit):
+        main(["stamp-records", str(tmp_path)])
+    assert "0 records stamped, 1 left as they were" in capsys.readouterr().out
