@@ -1,5 +1,6 @@
 """The encode stage: exact sizes, psi, the format choice, slr factors, and compressed inference."""
 import json
+import time
 
 import numpy as np
 import pytest
@@ -140,6 +141,14 @@ def test_encoded_inference_matches_the_decoded_model(cnn_runs, run):
     assert all(r["equal"] and r["metric"] == r["decoded_metric"] for r in enc["inference"])
     assert enc["status"] == "ok" and enc["experiment"] == "tiny" and enc["seconds"] > 0
     assert json.loads(json.dumps(enc)) == enc
+
+
+def test_the_wait_before_the_timings_is_not_counted_in_seconds(cnn_runs):
+    """A job's wait for the machine (jobenv.JobSlot.exclusive) runs in before_timing: not encoding work."""
+    args = cnn_runs["pr_cws"][1]
+    called = []
+    enc = encode_run(*args, repeats=3, budget_s=0.005, before_timing=lambda: called.append(time.sleep(3)))
+    assert called == [None] and 0 < enc["seconds"] < cnn_runs["pr_cws"][2]["seconds"] + 2.5
 
 
 def test_two_input_regression_inference_is_equal(tmp_path):

@@ -5,10 +5,10 @@ import time
 import keras
 import numpy as np
 
-from ..measure import warm_up
 from ..compression.selection import all_layers, kernel_slots
 from ..data import load_split
 from ..formats import DIRECT
+from ..measure import warm_up
 from .data import model_kernel, stored_kernel
 from .inference import compressed_inference
 from .sizes import encode_parts, groups, layer_sizes, study_estimate
@@ -27,18 +27,19 @@ def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget
     Each matmul timing takes about ``budget_s`` seconds in at most ``repeats`` samples.
     Every direct format is encoded, and of the general-purpose baselines those named.
     before_timing: called once all else is done and the matmul timings start (a job takes the
-    machine for itself there: see jobenv.JobSlot.exclusive).
+    machine for itself there: see jobenv.JobSlot.exclusive); ``seconds`` leaves its time out.
     """
     start = time.perf_counter()
     identity = {key: metrics[key] for key in IDENTITY if key in metrics}
     if metrics.get("status") != "ok":
         return {**identity, "status": "failed", "error": metrics.get("error")}
+    waited, before_timing = _timed(before_timing)
     model = keras.models.load_model(model_path, compile=False)
     with np.load(npz_path) as stored:
         kernels = [stored_kernel(stored, entry) for entry in metrics["layers"]]
     result = encode(model, kernels, load_split(data_path, "test"), metrics["task"], repeats, budget_s, baselines,
                     metrics.get("metric"), before_timing)
-    return {**identity, **result, "seconds": time.perf_counter() - start}
+    return {**identity, **result, "seconds": time.perf_counter() - start - waited[0]}
 
 
 def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=BUDGET_S, baselines=(),
@@ -49,6 +50,7 @@ def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=
     before_timing: as for encode_run.
     """
     start = time.perf_counter()
+    waited, before_timing = _timed(before_timing)
     model = keras.models.load_model(model_path)
     kernels = [model_kernel(slot) for slot in kernel_slots(model)]
     if not kernels:
@@ -56,7 +58,20 @@ def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=
                          f"recurrent) to encode")
     result = encode(model, kernels, load_split(data_path, "test"), task or model_task(model), repeats,
                     budget_s, baselines, before_timing=before_timing)
-    return {**result, "seconds": time.perf_counter() - start}
+    return {**result, "seconds": time.perf_counter() - start - waited[0]}
+
+
+def _timed(before_timing):
+    """([seconds], hook): the hook calls ``before_timing`` and adds the seconds it took, so that an encoding's
+    ``seconds`` leave out its wait for the machine (and for its memory child)."""
+    waited = [0.0]
+
+    def hook():
+        if before_timing is not None:
+            start = time.perf_counter()
+            before_timing()
+            waited[0] += time.perf_counter() - start
+    return waited, hook
 
 
 def model_task(model):
