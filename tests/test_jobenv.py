@@ -89,7 +89,7 @@ def test_a_checkpoint_lets_a_waiting_timing_job_in_and_a_span_goes_on_where_none
     timing_spans = spans(tmp_path / "timing.log")
     assert [mode for mode, *_ in timing_spans] == ["shared", "exclusive"]
     _, timing_start, timing_end = timing_spans[-1]
-    assert end1 <= timing_start < timing_end <= start2 and end2 - start2 >= 0.2
+    assert end1 <= timing_start < timing_end <= start2 and end2 - start2 > 0.15  # both last stages: one span
 
 
 def test_shared_jobs_run_side_by_side(tmp_path):
