@@ -44,5 +44,5 @@ rule all:
 
 
 onsuccess:
-    if where_to_look():  # the main tables and plots this run left, and the report command
-        print(where_to_look())
+    if results := where_to_look():  # the main tables and plots this run left, and the report command
+        print(results)

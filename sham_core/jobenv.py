@@ -35,7 +35,7 @@ class JobSlot:
 
     Each span the lock is held is one line of ``log_path``: the kind of lock, the seconds waited,
     and when it was held (Unix time), which tests/test_workflow_run.py reads. A span runs on
-    through the checkpoints where no other job took the lock (none waited ``GAP_S`` or more).
+    through a checkpoint where the job took the lock back within ``GAP_S``: no timing ran between.
     """
 
     GAP_S = 0.01

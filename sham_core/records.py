@@ -76,14 +76,18 @@ def stamp_older(results):
     and version, where each holds every field its kind requires, so that they need no rerun.
 
     Returns (stamped, refused): the paths stamped, and "path: why" for each file left as it was
-    (a missing field: that job must be rerun). Files that have a version already are left alone.
+    (a missing field, or not a JSON object: that job must be rerun). Files that have a version
+    already are left alone.
     """
     from pathlib import Path
     stamped, refused = [], []
     for kind, pattern in LOCATIONS.items():
         for path in sorted(Path(results).glob(pattern)):
             record = read_json(path)
-            if not isinstance(record, dict) or "record_version" in record:
+            if not isinstance(record, dict):
+                refused.append(f"{path}: not a JSON object")
+                continue
+            if "record_version" in record:
                 continue
             try:
                 write_record(kind, record, path)

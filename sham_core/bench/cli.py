@@ -4,10 +4,10 @@ import math
 import os
 
 from ..formats import FORMATS
+from ..measure import ZEROS
 from . import formats as bench_formats
 from . import memory, methods, study
 from .formats import QUICK_GRID
-from ..measure import ZEROS
 
 
 def comma_list(parse):

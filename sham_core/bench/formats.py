@@ -12,13 +12,8 @@ match numpy within a float32 rounding bound. The general-purpose baselines (kind
 "baseline": gzip, xz, zstd) sit beside the direct formats; their ``matmul`` decodes to
 dense first, so its ratio shows what computing on the compressed form buys.
 
-Timing: the JIT is warmed on small matrices first, every timed call runs once untimed
-just before it is timed, and a timing is the median of 3 to ``--repeats`` samples taken
-with ``time.perf_counter``, as many as give about 0.2 s in all; calls shorter than
-0.2 s / ``--repeats`` are looped within a sample, so that the timer's resolution and
-overhead do not count. A call of ``LONG_S`` seconds or more (xz or zstd -19 on a large
-matrix) is run only once, and that run is its sample: the JIT is warm by then, and a
-warm-up would multiply a cost of tens of seconds.
+Timing: the JIT is warmed on small matrices first; each timing is ``sham_core.measure.measure``
+over about 0.2 s, in at most ``--repeats`` samples (the median is kept).
 """
 import csv
 import os
