@@ -8,6 +8,7 @@ import os
 import yaml
 from snakemake.utils import min_version, update_config
 
+from sham_core import jobserver
 from sham_core.joblog import where_to_look
 from sham_core.workflow import validate_config
 
@@ -43,6 +44,23 @@ rule all:
         PLOTS,
 
 
+# A local run forks its Keras jobs from one process that imported Keras once (sham_core/jobserver.py);
+# on a cluster every job starts on its own.
+JOB_SERVER = []
+
+
+onstart:
+    if workflow.local_exec and not workflow.remote_exec:
+        JOB_SERVER.append(jobserver.start("results/logs/jobserver.log"))
+
+
 onsuccess:
+    for server in JOB_SERVER:
+        jobserver.stop(server)
     if results := where_to_look():  # the main tables and plots this run left, and the report command
         print(results)
+
+
+onerror:
+    for server in JOB_SERVER:
+        jobserver.stop(server)

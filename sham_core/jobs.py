@@ -3,6 +3,7 @@
 Every output is written atomically; a compression job writes ``metrics.json`` last. The metrics.json
 and encoding.json files are typed records (sham_core.records).
 """
+import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -127,7 +128,7 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out, slot=No
                                        info={"experiment": run.experiment, "layers": run.layers, "seed": run.seed,
                                              "prune_quantize": run.prune_quantize})
     write_provenance(out["provenance"], run.seed, prune_quantize=run.prune_quantize)
-    write_record("compress", record, out["metrics"])
+    write_record("compress", with_peak_rss(record), out["metrics"])
 
 
 def retrain_optimizer(model, experiment):
@@ -163,7 +164,7 @@ def _write_failed(out, record):
     for key in ("model", "artifact"):
         with atomic_path(out[key]) as tmp:
             open(tmp, "w").close()
-    write_record("compress", record, out["metrics"])
+    write_record("compress", with_peak_rss(record), out["metrics"])
 
 
 def _layer_record(record):
@@ -222,7 +223,13 @@ def encode_job(paths, timing, threads, out_path, imports=(), slot=None):
             encoding["peak_memory"] = memory.result()
     print(f"{metrics['experiment']}/{metrics['layers_selection']}/{metrics['method']}/{metrics['param_path']}: "
           f"{encoding['status']}, psi {encoding.get('psi', {}).get('network', {}).get('choice', 'n/a')}")
-    write_record("encode", encoding, out_path)
+    write_record("encode", with_peak_rss(encoding), out_path)
+
+
+def with_peak_rss(record):
+    """``record`` with this process's peak resident memory so far, in MB (``peak_rss_mb``): the summary's
+    max_rss_mb, which Snakemake's benchmark file misses for a job forked from the job server."""
+    return dict(record, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def _alone(slot, *children):

@@ -57,6 +57,9 @@ def run_row(metrics, encoding, compress_benchmark, encode_benchmark, provenance=
            "config": metrics["config"], "params": metrics["point"],
            "seed": metrics["seed"], "status": metrics["status"], "error": metrics.get("error") or ""}
     (compress_s, compress_rss), (encode_s, encode_rss) = compress_benchmark, encode_benchmark
+    # the jobs' own peaks where they recorded them: a job forked from the job server is not
+    # the process its benchmark file watched
+    compress_rss, encode_rss = metrics.get("peak_rss_mb", compress_rss), encoding.get("peak_rss_mb", encode_rss)
     row.update(wall_s=compress_s + encode_s, max_rss_mb=max(compress_rss, encode_rss), **_where(provenance))
     if metrics["status"] != "ok":
         return row

@@ -137,3 +137,10 @@ def test_a_single_baseline_training_has_no_spread():
             "higher_is_better": True, "after_retrain": 0.9}
     row = points(pd.DataFrame([main], columns=SUMMARY_COLUMNS)).iloc[0]
     assert row.baseline_seeds == 1 and pd.isna(row.baseline_std)
+
+
+def test_the_jobs_own_peak_memory_wins_over_the_benchmark_files():
+    """A job forked from the job server is not the process its benchmark file watched."""
+    metrics = {**IDENTITY, "status": "failed", "error": "x", "peak_rss_mb": 900.0}
+    assert run_row(metrics, encoding(), (10.0, 50.0), (3.0, 60.0))["max_rss_mb"] == 900.0
+    assert run_row(metrics, dict(encoding(), peak_rss_mb=950.0), (10.0, 50.0), (3.0, 60.0))["max_rss_mb"] == 950.0
