@@ -44,13 +44,15 @@ rule all:
         PLOTS,
 
 
-# A local run forks its Keras jobs from one process that imported Keras once (sham_core/jobserver.py);
-# on a cluster every job starts on its own.
+# A local CPU run forks its Keras jobs from one process that imported Keras once
+# (sham_core/jobserver.py). On a cluster, and where an experiment trains on a GPU (CUDA
+# does not survive a fork once initialised), every job starts a process of its own.
 JOB_SERVER = []
 
 
 onstart:
-    if workflow.local_exec and not workflow.remote_exec:
+    on_gpu = any(experiment["gpu"] for experiment in EXPERIMENTS.values())
+    if workflow.local_exec and not workflow.remote_exec and not on_gpu:
         JOB_SERVER.append(jobserver.start("results/logs/jobserver.log"))
 
 

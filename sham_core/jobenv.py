@@ -131,7 +131,8 @@ def _log(log_path, line):
 def cpu_only():
     """Hide every accelerator from the backend (CUDA and ROCm devices; JAX's platform): a measurement on the CPU.
 
-    Call it before TensorFlow, torch or JAX is imported.
+    Call it before the backend looks for a device: before TensorFlow, torch or JAX is imported, or in a
+    job forked from the job server, which imported TensorFlow without touching a device.
     """
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
     os.environ["HIP_VISIBLE_DEVICES"] = ""

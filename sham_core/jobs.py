@@ -227,9 +227,11 @@ def encode_job(paths, timing, threads, out_path, imports=(), slot=None):
 
 
 def with_peak_rss(record):
-    """``record`` with this process's peak resident memory so far, in MB (``peak_rss_mb``): the summary's
-    max_rss_mb, which Snakemake's benchmark file misses for a job forked from the job server."""
-    return dict(record, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    """``record`` with the job's peak resident memory so far, in MB (``peak_rss_mb``): this process's peak
+    plus its largest child's (the memory child), a bound on what the job held at once. The summary's
+    max_rss_mb: the benchmark file of a job forked from the job server watched only the waiting script."""
+    own, child = (resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return dict(record, peak_rss_mb=(own + child) / 1024)
 
 
 def _alone(slot, *children):
