@@ -23,6 +23,7 @@ import time
 from .jobenv import lock_path
 
 FORKED = "SHAM_JOB_FORKED"  # set in a fork: its script runs the job itself
+START_TIMEOUT_S = 300  # a server that has not forked a job by then is stuck: the job runs in its own process
 PRELOAD = ("keras", "sham_core.jobs", "snakemake.script")  # snakemake.script: each script's preamble
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -60,20 +61,24 @@ def run_in_server():
     The fork runs the file Python was started with (``sys.argv[0]``): Snakemake's copy of the script,
     whose preamble defines ``snakemake`` (it sets ``__file__`` to the original).
     """
-    script = sys.argv[0]
+    script, path = sys.argv[0], address()
     if os.environ.get(FORKED):
         return
     try:
+        if os.stat(path).st_uid != os.getuid():  # not our server: the request carries the environment
+            return
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.connect(address())
+        conn.connect(path)
     except OSError:
         return
     request = {"script": os.path.abspath(script), "cwd": os.getcwd(), "env": dict(os.environ)}
     with conn, conn.makefile("rb") as replies:
         try:
+            conn.settimeout(START_TIMEOUT_S)
             socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
             started = replies.readline()
-        except OSError:
+            conn.settimeout(None)
+        except OSError:  # closing the connection cancels the request: the server kills a late fork
             return
         if not started:  # the server closed before forking (it is stopping, or failed): run here
             return
@@ -90,6 +95,7 @@ def serve(path):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
+    os.chmod(path, 0o600)  # only this user's jobs may connect
     listener.listen(64)  # jobs that ask while the server imports wait for it
     parent = os.getppid()
     stopping = []
@@ -157,7 +163,10 @@ def _accept(listener, jobs, events):
         pass
     for fd in fds:
         os.close(fd)
-    conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    try:
+        conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    except OSError:  # the client gave up waiting: the selector sees it gone and the job is killed
+        pass
     jobs[pid] = conn
     events.register(conn, selectors.EVENT_READ, pid)
 

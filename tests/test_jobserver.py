@@ -1,6 +1,7 @@
 """The local run's job server: a job forked from it runs as in its own process, and dies with its client."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -89,3 +90,15 @@ def test_without_a_server_the_job_runs_in_its_own_process(tmp_path):
     (tmp_path / "job.py").write_text(JOB)
     done = run_job(tmp_path)
     assert done.returncode == 0 and "forked None" in done.stdout and "keras False" in done.stdout
+
+
+def test_a_stale_socket_of_a_server_that_died_leaves_the_job_to_its_own_process(tmp_path):
+    (tmp_path / "job.py").write_text(JOB)
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(jobserver.address(str(tmp_path)))
+    stale.close()  # the file stays, nobody listens
+    try:
+        done = run_job(tmp_path)
+    finally:
+        os.unlink(jobserver.address(str(tmp_path)))
+    assert done.returncode == 0 and "forked None" in done.stdout
