@@ -8,9 +8,9 @@ import os
 import yaml
 from snakemake.utils import min_version, update_config
 
-from sham_core import jobserver
-from sham_core.joblog import where_to_look
-from sham_core.workflow import validate_config
+from sham_core.common import jobserver
+from sham_core.common.joblog import where_to_look
+from sham_core.workflow.config import validate_config
 
 min_version("9.0")
 
@@ -45,7 +45,7 @@ rule all:
 
 
 # A local CPU run forks its Keras jobs from one process that imported Keras once
-# (sham_core/jobserver.py). On a cluster, and where an experiment trains on a GPU (CUDA
+# (sham_core/common/jobserver.py). On a cluster, and where an experiment trains on a GPU (CUDA
 # does not survive a fork once initialised), every job starts a process of its own.
 JOB_SERVER = []
 

@@ -1,3 +1,6 @@
+# The aggregation stage: sham_core/aggregate/ (its jobs in sham_core/aggregate/job.py).
+
+
 rule aggregate:
     input:
         metrics=expand("{run}/metrics.json", run=RUN_DIRS),

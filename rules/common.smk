@@ -1,10 +1,10 @@
-# Config checks beyond the schema, and input functions. The logic lives in sham_core.workflow.
+# Config checks beyond the schema, and input functions. The logic lives in sham_core.workflow.config.
 import os
 import re
 
-from sham_core import resources as job_resources
+from sham_core.workflow import resources as job_resources
 from sham_core.data.fetch import DATASETS_WITH_DOWNLOADS
-from sham_core.workflow import (
+from sham_core.workflow.config import (
     canonical,
     experiment_config,
     experiment_imports,
@@ -135,7 +135,7 @@ def timing_cores(wildcards):
 
 def timing_threads(wildcards):
     """The cores Snakemake sets aside for a timing job: its timing_cores on a cluster; one on a local run, where
-    the job takes every core only while it times, by holding the machine's job lock alone (sham_core/jobenv.py)."""
+    the job takes every core only while it times, holding the machine's job lock alone (sham_core/common/jobenv.py)."""
     try:
         workflow.cores
         return 1

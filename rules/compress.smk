@@ -1,3 +1,6 @@
+# The compression stage: sham_core/compression/ (its job in sham_core/compression/job.py).
+
+
 RUN = "results/runs/{experiment}/{layers}/{method}/{params}"
 
 

@@ -1,3 +1,4 @@
+# The data stage: sham_core/data/ (its jobs in sham_core/data/job.py).
 # Downloads run on the machine that starts the workflow: on a cluster, the login node
 # is the one that reaches the internet (or the mirror).
 localrules:

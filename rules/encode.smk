@@ -1,6 +1,7 @@
+# The encoding stage: sham_core/encoding/ (its jobs in sham_core/encoding/job.py).
 # Encoding times matmul kernels, on the CPU (no gpu resource: the scripts hide the accelerators).
 # Locally a job encodes beside other jobs, then times on every core (timing_cores) holding the
-# machine's job lock alone (sham_core/jobenv.py), so no other job runs beside a timing; on a
+# machine's job lock alone (sham_core/common/jobenv.py), so no other job runs beside a timing; on a
 # cluster it has 8 CPUs of its own.
 
 

@@ -1,3 +1,6 @@
+# The plots of the aggregation stage: sham_core/aggregate/ (plots_job in sham_core/aggregate/job.py).
+
+
 rule plots:
     input:
         points="results/tables/points.csv",

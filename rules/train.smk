@@ -1,3 +1,6 @@
+# The training stage: sham_core/training/ (its job in sham_core/training/job.py).
+
+
 rule train_baseline:
     input:
         unpack(dataset_files),

@@ -19,7 +19,7 @@ import zipfile
 import numpy as np
 
 from .compression import METHODS
-from .compression.methods import SELECTIONS
+from .common.kinds import SELECTIONS
 
 SIDES = ("conv", "dense")
 PARAMS = {"p": float, "k": int, "q": int, "sr": float, "rr": float}
@@ -59,7 +59,7 @@ def build_parser():
     compress = commands.add_parser("compress", help="compress a Keras model and save it as one model file")
     compress.add_argument("model", help="a trained .keras (or .h5) model")
     compress.add_argument("--layers", choices=SELECTIONS, default="dense",
-                          help="which kernels: by kind (see sham_core.compression.selection; default: %(default)s)")
+                          help="which kernels: by kind (see sham_core.models.selection; default: %(default)s)")
     compress.add_argument("--include", metavar="REGEX", help="only the selected kernels whose names (paths) match")
     compress.add_argument("--exclude", metavar="REGEX", help="leave out the selected kernels whose names match")
     compress.add_argument("--data", help="npz with the train and test splits (for metrics and retraining)")
@@ -96,7 +96,7 @@ def build_parser():
 
 def run_stamp(parser, args):
     """Stamp the complete older records under the results folder; list those that need their job rerun."""
-    from .records import stamp_older
+    from .common.records import stamp_older
     if not os.path.isdir(args.results):
         parser.error(f"no such folder: {args.results}")
     stamped, refused = stamp_older(args.results)
@@ -120,7 +120,7 @@ def run_compress(parser, args):
     from .compression import compress
     from .compression.coverage import coverage_text
     from .data import load_split
-    from .loading import load_model
+    from .common.loading import load_model
     if args.epochs and not args.data:
         parser.error("--epochs needs --data to retrain on")
     method, params = request(parser, args)
@@ -187,7 +187,7 @@ def _param_flags():
 def run_predict(parser, args):
     """Load the model file, predict on the inputs, and save or print the predictions."""
     from .artifact import load
-    from .loading import import_modules
+    from .common.loading import import_modules
     import_modules(args.imports)
     inputs = checked_inputs(read_inputs(args.inputs), args.inputs, args.allow_nan)
     predictions = load(args.model).predict(inputs, batch_size=args.batch_size)

@@ -12,10 +12,11 @@ import keras
 import numpy as np
 from keras import ops
 
+from .common.provenance import compute_device
 from .compression import compress
 from .formats import FORMATS
 from .models import build_model
-from .training import compile_for
+from .training.fit import compile_for
 
 SETTINGS = {"epochs": 1, "batch_size": 64, "learning_rate": 1e-3}
 CLASSES = 10
@@ -53,13 +54,6 @@ def _parser():
     parser.add_argument("--batch", type=int, default=256, help="images per train step (default 256)")
     parser.add_argument("--seed", type=int, default=1)
     return parser
-
-
-def compute_device():
-    """Where the backend runs a matmul by default, as it names the device (e.g. cuda:0, GPU:0, cpu)."""
-    product = ops.matmul(ops.ones((8, 8)), ops.ones((8, 8)))
-    device = product.device  # an attribute, or a method in older JAX
-    return str(device() if callable(device) else device)
 
 
 def random_digits(n, seed):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-WARM_UP = "from sham_core.measure import warm_up; from sham_core.formats import FORMATS; warm_up(list(FORMATS))"
+WARM_UP = "from sham_core.common.measure import warm_up; from sham_core.formats import FORMATS; warm_up(list(FORMATS))"
 
 
 # Files that train models, run benchmarks or Snakemake dry runs, or spawn processes: make test-fast

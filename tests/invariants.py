@@ -6,7 +6,7 @@ import numpy as np
 from keras import ops
 
 from sham_core.compression import METHODS
-from sham_core.compression.selection import all_layers
+from sham_core.models.selection import all_layers
 
 
 def kernels(model):

@@ -19,10 +19,10 @@ from sham_core.aggregate import best_table, recommendation
 from sham_core.aggregate.best_io import best_markdown
 from sham_core.artifact import ArtifactError, load, save
 from sham_core.compression import compress
-from sham_core.inference_cost import peak_memory
-from sham_core.loading import MissingClassError
-from sham_core.summary import baseline_row, run_row
-from sham_core.training import load_model_file
+from sham_core.encoding.inference_cost import peak_memory
+from sham_core.common.loading import MissingClassError
+from sham_core.aggregate.summary import baseline_row, run_row
+from sham_core.training.fit import load_model_file
 from test_jobs import SCHEMA, compressed, prepared
 from test_summary import encoding
 

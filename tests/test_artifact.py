@@ -12,7 +12,8 @@ from keras_models import classification_data, regression_data, small_cnn, two_in
 from sham_core.artifact import VERSION, ArtifactError, load, save, sizes
 from sham_core.compression import compress
 from sham_core.encoding import EncodedDense
-from sham_core.encoding.sizes import encode_parts, smallest
+from sham_core.encoding.sizes import encode_parts
+from sham_core.formats import smallest
 from sham_core.formats import DIRECT, as_matrix
 
 RUNS = {"pr_cws": ("dense", "pr_cws", {"p": 50, "k": 4}),

@@ -12,7 +12,7 @@ from test_study_smoke import torch_without_tensorflow
 # Seeding, a compile config and cloning: each makes Keras probe for TensorFlow, whatever the backend.
 PROBES = """import sys
 import keras
-from sham_core.backend import keep_tensorflow_out
+from sham_core.common.backend import keep_tensorflow_out
 model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
 model.compile("adam", "mse")
 print({keep})

@@ -6,7 +6,7 @@ import pytest
 
 from sham_core.bench import cli
 from sham_core.bench import formats as bench_formats
-from sham_core import measure as timing
+from sham_core.common import measure as timing
 from sham_core.formats import BASELINES, DIRECT, FORMATS
 
 

@@ -30,7 +30,7 @@ NOT_ANY_OF = ("none of oneOf", lambda c: c["grid"]["dense"].update(cws={"k": "ma
 
 @pytest.mark.parametrize("case, edit, head", [TYPO, BAD_ENUM, BELOW_MINIMUM, NOT_ANY_OF])
 def test_the_first_lines_name_the_key_and_what_is_allowed(case, edit, head):
-    from sham_core.workflow import validate_config
+    from sham_core.workflow.config import validate_config
     with pytest.raises(ValueError) as error:
         validate_config(edited_config(edit), SCHEMA)
     lines = str(error.value).splitlines()
@@ -39,7 +39,7 @@ def test_the_first_lines_name_the_key_and_what_is_allowed(case, edit, head):
 
 
 def test_a_valid_config_gets_the_schema_defaults():
-    from sham_core.workflow import validate_config
+    from sham_core.workflow.config import validate_config
     config = edited_config(lambda c: c.pop("encode", None))
     validate_config(config, SCHEMA)
     assert "encode" in config

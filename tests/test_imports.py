@@ -1,4 +1,4 @@
-"""No import cycle between sham_core's parts (its subpackages and top-level modules).
+"""sham_core's layout: one package per stage, shared packages below them, no import cycle.
 
 Every import counts, those inside functions too: a cycle there still ties the parts together.
 """
@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "sham_core"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "sham_core"
+# The shared packages, below every stage: none of them imports a stage package.
+SHARED = {"common", "kernels", "formats", "models", "artifact", "data"}
+# A workflow stage each (its job functions in <stage>/job.py), plus the benchmarks and the workflow's config.
+STAGES = {"data", "training", "compression", "encoding", "aggregate", "workflow", "bench"}
+ENTRY_POINTS = {"__init__", "__main__", "gpu_check"}
 
 
 def part(module):
@@ -16,9 +22,9 @@ def part(module):
     return names[1] if len(names) > 1 else "__init__"
 
 
-def imported_modules(path):
-    """The sham_core modules the file at ``path`` imports, as dotted names."""
-    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+def imported_modules(path, root=PACKAGE.parent):
+    """The sham_core modules the file at ``path`` (under ``root``) imports, as dotted names."""
+    relative = path.relative_to(root).with_suffix("")
     package = list(relative.parts[:-1])  # the package a relative import starts from
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
@@ -72,8 +78,28 @@ def cycles(graph):
 
 def test_no_cycle_between_parts():
     graph = part_graph()
-    assert {"encoding", "bench", "jobs", "measure"} <= set(graph)
+    assert SHARED | STAGES <= set(graph)
     assert cycles(graph) == [], "import cycles between sham_core's parts"
+
+
+def test_no_shared_package_imports_a_stage():
+    graph = part_graph()
+    upward = {part: sorted(graph[part] & (STAGES - SHARED)) for part in SHARED if graph[part] & (STAGES - SHARED)}
+    assert upward == {}, "a shared package imports a stage package"
+
+
+def test_only_entry_points_at_top_level_and_no_module_over_400_lines():
+    assert {path.stem for path in PACKAGE.glob("*.py")} <= ENTRY_POINTS
+    long = {str(path.relative_to(ROOT)): n for path in PACKAGE.rglob("*.py")
+            if (n := len(path.read_text().splitlines())) > 400}
+    assert long == {}
+
+
+def test_every_rules_script_calls_one_stage_packages_job():
+    for script in (ROOT / "workflow_scripts").glob("*.py"):
+        stages = {name.split(".")[1] for name in imported_modules(script, ROOT / "workflow_scripts")
+                  if name.endswith(".job")}
+        assert len(stages) == 1 and stages <= STAGES, f"{script.name} calls {stages}"
 
 
 @pytest.mark.parametrize("graph, expected", [

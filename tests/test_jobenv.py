@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from sham_core import resources
-from sham_core.jobenv import cpu_only, gpu_memory_growth, job_slot, lock_path
+from sham_core.workflow import resources
+from sham_core.common.jobenv import cpu_only, gpu_memory_growth, job_slot, lock_path
 
 HELD = re.compile(r"job slot: (\w+) lock .*, waited ([\d.]+) s, held from ([\d.]+) to ([\d.]+)")
 
@@ -147,7 +147,7 @@ def test_gpu_memory_growth_under_tensorflow(monkeypatch):
 
 def test_gpu_memory_growth_never_imports_tensorflow_under_another_backend():
     pytest.importorskip("torch")
-    code = ("import os, sys; from sham_core.jobenv import gpu_memory_growth; gpu_memory_growth(); "
+    code = ("import os, sys; from sham_core.common.jobenv import gpu_memory_growth; gpu_memory_growth(); "
             "print('tensorflow' in sys.modules, os.environ['TF_FORCE_GPU_ALLOW_GROWTH'])")
     environ = {key: value for key, value in os.environ.items() if key != "TF_FORCE_GPU_ALLOW_GROWTH"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True,

@@ -1,5 +1,5 @@
 """What a finished workflow prints: the results it left, and how to get the report."""
-from sham_core.joblog import where_to_look
+from sham_core.common.joblog import where_to_look
 
 
 def test_nothing_to_say_before_any_table_exists(tmp_path):

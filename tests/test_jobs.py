@@ -8,8 +8,10 @@ import pytest
 from snakemake.utils import validate
 
 from keras_models import classification_data, diabetes_model_file
-from sham_core.jobs import compress_job, data_job, train_job
-from sham_core.workflow import Run
+from sham_core.compression.job import compress_job
+from sham_core.data.job import data_job
+from sham_core.training.job import train_job
+from sham_core.workflow.config import Run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = str(ROOT / "config" / "schema.yaml")

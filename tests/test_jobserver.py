@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from sham_core import jobserver
+from sham_core.common import jobserver
 
 JOB = '''
 import os, subprocess, sys
 import numpy, threadpoolctl
-from sham_core.jobserver import run_in_server
+from sham_core.common.jobserver import run_in_server
 run_in_server()
 print(f"pid {os.getpid()} cwd {os.getcwd()} forked {os.environ.get('SHAM_JOB_FORKED')} "
       f"mark {os.environ.get('MARK')} blas {threadpoolctl.threadpool_info()[0]['num_threads']} "

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sham_core import latency
+from sham_core.encoding import latency
 from keras_models import classification_data, regression_data, small_cnn, two_input_regressor
 
 ALLOCATE_200_MB = "b = bytearray(200 * 2**20)\nfor i in range(0, len(b), 4096): b[i] = 1"

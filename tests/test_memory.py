@@ -1,14 +1,14 @@
 """Compressed formats multiply without ever building the dense matrix: the peak resident memory of a
 fresh process that multiplies a large, very sparse matrix stays far below the dense matrix's size.
 
-Peak RSS is read from outside (sham_core.latency.peak_memory_mb), so numba's allocations count,
+Peak RSS is read from outside (sham_core.encoding.latency.peak_memory_mb), so numba's allocations count,
 which tracemalloc would not see.
 """
 import pytest
 
 from matrices import quantized
 from sham_core.formats import DIRECT, FORMATS
-from sham_core.latency import peak_memory_mb
+from sham_core.encoding.latency import peak_memory_mb
 
 SHAPE = (8192, 4096)
 DENSE_MIB = SHAPE[0] * SHAPE[1] * 4 / 2**20  # 128 MiB

@@ -3,7 +3,7 @@ which way a metric is better, from its name."""
 import numpy as np
 import pytest
 
-from sham_core.metrics import concordance_index, higher_is_better, metric_short_name
+from sham_core.common.metrics import concordance_index, higher_is_better, metric_short_name
 
 
 def brute_force_ci(y, p):

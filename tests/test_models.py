@@ -101,8 +101,8 @@ def test_registry():
 
 
 def test_vit_mini_holds_attention_feed_forward_and_embedding_kernels_and_reloads(tmp_path):
-    from sham_core.compression.selection import kernel_slots
-    from sham_core.workflow import experiment_imports
+    from sham_core.models.selection import kernel_slots
+    from sham_core.workflow.config import experiment_imports
     model = build_model("vit_mini", [[8, 8, 1]], "classification", 10)
     x = np.random.default_rng(0).random((3, 8, 8, 1), dtype=np.float32)
     assert model(x).shape == (3, 10)

@@ -14,7 +14,7 @@ from modern_models import FAMILIES, compiled, data, round_trip, transformer, wra
 from requirements import skip_unless
 from sham_core.artifact import load, save
 from sham_core.compression import compress
-from sham_core.compression.selection import kernel_slots
+from sham_core.models.selection import kernel_slots
 
 TESTS = Path(__file__).parent
 
@@ -107,7 +107,7 @@ def big_einsum_file(path, rows):
 
 def test_an_einsum_dense_from_bytes_never_holds_its_dense_kernel(tmp_path):
     """Peak RSS of a fresh process that loads and predicts (tracemalloc does not see numba's allocations)."""
-    from sham_core.latency import model_peak_memory_mb
+    from sham_core.encoding.latency import model_peak_memory_mb
     big_einsum_file(tmp_path / "big.sham", 8192)
     big_einsum_file(tmp_path / "small.sham", 64)
     dense_mb = 8192 * 64 * 64 * 4 / 2**20  # 128 MiB
@@ -133,7 +133,7 @@ def test_names_narrow_any_selection_and_the_cli_takes_them(tmp_path, capsys):
 
 def test_attention_projections_run_from_their_stored_matrices(tmp_path):
     from sham_core.artifact.attention import STORED, projections
-    from sham_core.encoding.einsum import EncodedEinsumDense
+    from sham_core.artifact.einsum import EncodedEinsumDense
     res, expected, loaded = round_trip("transformer", tmp_path, epochs=0)
     np.testing.assert_allclose(loaded, expected, atol=1e-4)
     artifact = load(tmp_path / "transformer.sham")
@@ -170,7 +170,7 @@ def big_attention_file(path, width):
 
 
 def test_attention_from_bytes_never_holds_its_dense_kernels(tmp_path):
-    from sham_core.latency import model_peak_memory_mb
+    from sham_core.encoding.latency import model_peak_memory_mb
     big_attention_file(tmp_path / "big.sham", 4096)
     big_attention_file(tmp_path / "small.sham", 64)
     dense_mb = 4 * 4096 * 16 * 64 * 4 / 2**20  # 64 MiB of kernels

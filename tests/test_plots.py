@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sham_core import plots
+from sham_core.aggregate import plots
 from sham_core.aggregate import best_table
 from test_aggregate import make_summary, run
 

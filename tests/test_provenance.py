@@ -4,8 +4,8 @@ import subprocess
 
 import keras
 
-from sham_core import provenance as prov
-from sham_core.atomic import read_json
+from sham_core.common import provenance as prov
+from sham_core.common.atomic import read_json
 
 FIELDS = {"commit", "dirty", "versions", "backend", "device", "threads", "hostname", "platform",
           "python", "seed", "timestamp"}

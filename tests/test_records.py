@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from sham_core.records import FIELDS, VERSION, RecordError, read_record, write_record
+from sham_core.common.records import FIELDS, VERSION, RecordError, read_record, write_record
 
 
 def full(kind, status="ok"):
@@ -61,7 +61,7 @@ def older(path, record):
 
 
 def test_complete_older_files_are_stamped_and_incomplete_ones_named(tmp_path):
-    from sham_core.records import stamp_older
+    from sham_core.common.records import stamp_older
     older(tmp_path / "models" / "e" / "metrics.json", full("train"))
     older(tmp_path / "models" / "e" / "seed~2" / "metrics.json", full("train"))
     older(tmp_path / "models" / "e" / "encoding.json", full("encode_baseline"))

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from sham_core.workflow import expand_grid
+from sham_core.workflow.config import expand_grid
 from test_workflow_config import dry_run, job_counts
 
 pytestmark = pytest.mark.e2e  # end to end: make test-fast leaves it out

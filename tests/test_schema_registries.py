@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sham_core import workflow
+from sham_core.workflow import config as workflow
 from sham_core.compression import methods
-from sham_core.workflow import schema_mismatches
+from sham_core.workflow.config import schema_mismatches
 
 SCHEMA = yaml.safe_load((Path(__file__).resolve().parent.parent / "config" / "schema.yaml").read_text())
 

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from requirements import skip_unless
-from sham_core import resources
-from sham_core.workflow import expand_grid
+from sham_core.workflow import resources
+from sham_core.workflow.config import expand_grid
 
 pytestmark = pytest.mark.e2e  # end to end: make test-fast leaves it out
 

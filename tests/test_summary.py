@@ -2,7 +2,7 @@
 import pytest
 
 from sham_core.formats import FORMATS
-from sham_core.summary import baseline_seed_row, history_rows, matmul_rows, metric_label, run_row
+from sham_core.aggregate.summary import baseline_seed_row, history_rows, matmul_rows, metric_label, run_row
 
 IDENTITY = {"experiment": "m-d", "model": "m", "dataset": "d", "task": "regression", "higher_is_better": False,
             "layers_selection": "both", "method": "cws+pr_cws", "config": "16/90",
@@ -54,7 +54,7 @@ def test_the_study_estimate_covers_the_selected_groups_and_is_none_in_old_encodi
 
 
 def test_baseline_rows_carry_the_study_estimate():
-    from sham_core.summary import baseline_row
+    from sham_core.aggregate.summary import baseline_row
     metrics = {"task": "classification", "metric": "accuracy", "test": 0.9, "epochs": 3, "seconds": 5.0}
     row = baseline_row("m-d", metrics, encoding(), "d", "m")
     assert row["psi"] == 1.0 and row["psi_study_estimate"] == pytest.approx(42 / 600)
@@ -75,7 +75,7 @@ def test_matmul_and_history_rows():
 
 def test_points_average_the_seeds_and_keep_all_failed_points():
     import pandas as pd
-    from sham_core.summary import SUMMARY_COLUMNS, points
+    from sham_core.aggregate.summary import SUMMARY_COLUMNS, points
     base = {"experiment": "e", "layers": "dense", "method": "cws", "params": "k~8", "status": "ok",
             "higher_is_better": True, "psi": 0.1, "delta": 0.0}
     rows = [dict(base, seed=1, after_retrain=0.90), dict(base, seed=2, after_retrain=0.94),
@@ -89,7 +89,7 @@ def test_points_average_the_seeds_and_keep_all_failed_points():
 
 def test_a_diverged_run_says_so_and_its_seed_is_left_out_of_its_point():
     import pandas as pd
-    from sham_core.summary import SUMMARY_COLUMNS, points
+    from sham_core.aggregate.summary import SUMMARY_COLUMNS, points
     metrics = {**IDENTITY, "status": "ok", "metric": "mse", "baseline": 0.40, "after_compress": 0.6,
                "after_retrain": 9.0, "epochs": 1, "kept_epoch": 1, "diverged": "epoch 1: constant outputs",
                "seconds": 9.0, "layers": [{"kind": "dense", "values": 8}, {"kind": "conv", "values": 16}]}
@@ -109,7 +109,7 @@ def test_metric_label_is_the_metric_as_recorded_shortened():
 
 def test_baseline_seeds_make_rows_and_their_spread_reaches_every_point():
     import pandas as pd
-    from sham_core.summary import SUMMARY_COLUMNS, points
+    from sham_core.aggregate.summary import SUMMARY_COLUMNS, points
     main = {"experiment": "e", "model": "m", "dataset": "d", "task": "classification", "metric": "accuracy",
             "higher_is_better": True, "layers": "", "method": "baseline", "config": "", "params": "", "seed": 1,
             "status": "ok", "error": "", "baseline": 0.90, "after_compress": 0.90, "after_retrain": 0.90,
@@ -132,7 +132,7 @@ def test_baseline_seeds_make_rows_and_their_spread_reaches_every_point():
 
 def test_a_single_baseline_training_has_no_spread():
     import pandas as pd
-    from sham_core.summary import SUMMARY_COLUMNS, points
+    from sham_core.aggregate.summary import SUMMARY_COLUMNS, points
     main = {"experiment": "e", "layers": "", "method": "baseline", "params": "", "status": "ok",
             "higher_is_better": True, "after_retrain": 0.9}
     row = points(pd.DataFrame([main], columns=SUMMARY_COLUMNS)).iloc[0]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from requirements import skip_unless
-from sham_core import training
+from sham_core.training import fit as training
 from sham_core.data import hold_out
 from sham_core.models import build_model
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from sham_core.workflow import Run, expand_grid, experiment_config, extra_baseline_seeds
+from sham_core.workflow.config import Run, expand_grid, experiment_config, extra_baseline_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = str(ROOT / "config" / "schema.yaml")

@@ -99,7 +99,7 @@ def test_each_run_keeps_a_model_file_that_runs(tiny_run):
 
 
 def test_no_job_runs_beside_a_timing_job(tiny_run):
-    """Each job logs when it held the machine's job lock (sham_core/jobenv.py); on this local run with --cores 2,
+    """Each job logs when it held the machine's job lock (sham_core/common/jobenv.py); on this local run with --cores 2,
     no two timings (encode, encode_baseline once they time) overlap, and no other job's span overlaps a timing.
     The failed run's encode job times nothing; the baseline's and the three other runs' do."""
     spans = []

@@ -1,11 +1,11 @@
 """Prepare one dataset: results/data/{dataset}/data.npz and meta.json."""
 import os
 
-from sham_core.jobenv import job_slot
+from sham_core.common.jobenv import job_slot
 
 with job_slot(snakemake.log[0]):  # the imports too: they take CPU
-    from sham_core.joblog import logging_to
-    from sham_core.jobs import data_job
+    from sham_core.common.joblog import logging_to
+    from sham_core.data.job import data_job
 
     with logging_to(snakemake.log[0]):
         raw = snakemake.input.get("manifest")

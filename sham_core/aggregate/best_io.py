@@ -1,7 +1,7 @@
 """Writers for the best table: CSV, markdown with a header line per experiment, LaTeX."""
 from pandas import notna
 
-from ..atomic import write_csv, write_text
+from ..common.atomic import write_csv, write_text
 from .frames import BEST_COLUMNS, KEEPS_BASELINE, label, layer_order, shown_method, tidy_best
 from .text import failed_section, fmt_delta, fmt_fraction, fmt_perf, fmt_psi, latex_tabular, markdown_table
 

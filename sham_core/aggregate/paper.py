@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import write_csv, write_text
+from ..common.atomic import write_csv, write_text
 from .frames import experiment_info, keeps_baseline, label, require_columns, tidy_best
 from .frames import experiments as experiment_names
 from .text import failed_section, fmt_delta, fmt_perf, fmt_psi, markdown_table

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import keras
 
-from ..encoding.einsum import EinsumPlan, EncodedEinsumDense
+from .einsum import EinsumPlan, EncodedEinsumDense
 
 # The attention classes by the class name a model's JSON gives them.
 CLASSES = {"MultiHeadAttention": keras.layers.MultiHeadAttention,

@@ -9,7 +9,7 @@ import json
 import struct
 import zlib
 
-from ..atomic import atomic_path
+from ..common.atomic import atomic_path
 
 MAGIC = b"SHAMMODL"
 VERSION = 2  # 2: kernels named by path, with the layer (unit) and index that hold them

@@ -9,12 +9,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..compression.selection import all_layers
-from ..encoding.einsum import EinsumPlan, EncodedEinsumDense
-from ..encoding.inference import EncodedDense
+from ..models.selection import all_layers
+from .dense import EncodedDense
+from .einsum import EinsumPlan, EncodedEinsumDense
 from ..formats import FormatError
 from ..formats import load as load_encoding
-from ..loading import missing_class, missing_class_message
+from ..common.loading import missing_class, missing_class_message
 from .attention import STORED
 from .container import ArtifactError, framing, read
 

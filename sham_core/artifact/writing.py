@@ -6,12 +6,10 @@ import keras
 import numpy as np
 
 from .. import __version__
-from ..compression.methods import KINDS
-from ..compression.selection import all_layers, kernel_slots, layer_paths
-from ..encoding.einsum import EinsumPlan, plan
+from ..models.selection import KINDS, all_layers, kernel_slots, layer_paths
+from .einsum import EinsumPlan, plan
 from .attention import ATTENTION, projections
-from ..encoding.sizes import smallest
-from ..formats import DIRECT, FORMATS, as_matrix
+from ..formats import DIRECT, FORMATS, as_matrix, smallest
 from .container import write
 from .reading import sizes
 

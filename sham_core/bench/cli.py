@@ -4,7 +4,7 @@ import math
 import os
 
 from ..formats import FORMATS
-from ..measure import ZEROS
+from ..common.measure import ZEROS
 from . import formats as bench_formats
 from . import memory, methods, study
 from .formats import QUICK_GRID

@@ -12,7 +12,7 @@ match numpy within a float32 rounding bound. The general-purpose baselines (kind
 "baseline": gzip, xz, zstd) sit beside the direct formats; their ``matmul`` decodes to
 dense first, so its ratio shows what computing on the compressed form buys.
 
-Timing: the JIT is warmed on small matrices first; each timing is ``sham_core.measure.measure``
+Timing: the JIT is warmed on small matrices first; each timing is ``sham_core.common.measure.measure``
 over about 0.2 s, in at most ``--repeats`` samples (the median is kept).
 """
 import csv
@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse
 
 from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits
-from ..measure import BATCH, OPERANDS, machine_info, make_matrix, make_operands, matches, measure, warm_up
+from ..common.measure import BATCH, OPERANDS, machine_info, make_matrix, make_operands, matches, measure, warm_up
 
 DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
 DEFAULT_P = (0.0, 50.0, 90.0, 99.0)

@@ -1,7 +1,7 @@
 """`python -m sham_core.bench memory`: peak RSS of the workflow's data, train and compress jobs at a dataset's size.
 
 Seeded random splits of the given shape (default CIFAR-10's: 50,000 training and 10,000 test
-32x32x3 images, 10 classes) go through the workflow's own job functions (``sham_core.jobs``),
+32x32x3 images, 10 classes) go through the workflow's own job functions (``sham_core.<stage>.job``),
 each in a process of its own: ``data_job`` (as an npz source: data.npz and meta.json, as the data
 rule stores them), ``train_job`` and ``compress_job`` with config/paper.yaml's vgg19-cifar10
 settings and one of its runs. A job's peak RSS is its process's ``ru_maxrss`` from ``os.wait4``
@@ -21,7 +21,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..atomic import write_csv
+from ..common.atomic import write_csv
 
 PAPER_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "config",
                             "paper.yaml")
@@ -102,7 +102,7 @@ def shape_text(n, shape):
 
 def machine():
     """CPU model, cores and memory, e.g. "AMD EPYC 7B13, 2 cores, 24 GiB"."""
-    from ..measure import cpu_model
+    from ..common.measure import cpu_model
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{cpu_model()}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()}"
 
@@ -111,28 +111,28 @@ def child(spec_path):
     """In the job's process: cap Keras' batches per call, then call the job function as its workflow script does."""
     with open(spec_path) as f:
         spec = json.load(f)
-    from ..jobenv import cpu_only
+    from ..common.jobenv import cpu_only
     cpu_only()
-    from ..joblog import logging_to
+    from ..common.joblog import logging_to
     folder, job = spec["folder"], spec["job"]
     timer = StepTimes(spec["steps"])
     with logging_to(os.path.join(folder, f"{job}.log")):
         data, meta = os.path.join(folder, "data", "data.npz"), os.path.join(folder, "data", "meta.json")
         if job == "data":
-            from ..jobs import data_job
+            from ..data.job import data_job
             data_job("cifar10", {"source": "npz", "path": os.path.join(folder, "raw.npz"),
                                  "task": "classification"}, SEED, os.path.join(folder, "data"))
         else:
-            from ..jobenv import gpu_memory_growth
+            from ..common.jobenv import gpu_memory_growth
             gpu_memory_growth()
             experiment, run = paper_setup(spec)
             timer.install()
             if job == "train":
-                from ..jobs import train_job
+                from ..training.job import train_job
                 train_job(experiment, data, meta, SEED, os.path.join(folder, "baseline.keras"),
                           os.path.join(folder, "metrics.json"))
             else:
-                from ..jobs import compress_job
+                from ..compression.job import compress_job
                 out = {key: os.path.join(folder, "run", name) for key, name in (
                     ("model", "compressed.keras"), ("npz", "compressed.npz"), ("metrics", "metrics.json"),
                     ("artifact", "model.sham"), ("provenance", "provenance.json"))}
@@ -149,7 +149,7 @@ def paper_setup(spec):
     asked) and the run ``spec["run"]``."""
     import yaml
 
-    from ..workflow import experiment_config, runs_by_path, validate_config
+    from ..workflow.config import experiment_config, runs_by_path, validate_config
     with open(PAPER_CONFIG) as f:
         config = yaml.safe_load(f)
     validate_config(config, os.path.join(os.path.dirname(PAPER_CONFIG), "schema.yaml"))

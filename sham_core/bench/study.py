@@ -9,7 +9,7 @@ The matrices follow the study oracle's recipe: Laplace(0, 0.05) weights, 512 x 2
 import numpy as np
 import pandas as pd
 
-from ..atomic import write_csv
+from ..common.atomic import write_csv
 from ..compression.group import compress_group
 from ..compression.kmeans import cws_quantize, cws_study_quantize
 from ..compression.methods import METHODS

@@ -6,11 +6,13 @@ import numpy as np
 from keras import ops
 
 from . import retrain
+from ..models.compiled import evaluate
 from .group import compress_group
 from .coverage import coverage
 from .layers import plain_clone, plain_weights, reparametrize
 from .methods import check_params, check_prune_quantize, get_method
-from .selection import KINDS, all_layers, check_float, check_selection, check_unique_names, kernel_slots, selected_slots
+from ..models.selection import (KINDS, all_layers, check_float, check_selection, check_unique_names, kernel_slots,
+                                selected_slots)
 
 
 @dataclass
@@ -49,7 +51,7 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     (compressed, not retrained) included, so that retraining never makes the model worse there;
     False keeps the last epoch. Retraining stops at a divergence (see retrain.fit; the history
     says which epoch was kept and whether it diverged). higher_is_better: the metric's
-    direction when its name is not a known one (sham_core.metrics). names: {"include": regex,
+    direction when its name is not a known one (sham_core.common.metrics). names: {"include": regex,
     "exclude": regex} on kernel names that every kernel the selection takes must also pass.
     prune_quantize: how pr_X methods quantize: "survivors" (the weights pruning kept) or
     "study" (the whole pruned matrix, zeros included, then masked, as the study's code does);
@@ -67,19 +69,19 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
     keras.utils.set_random_seed(seed)
     records = [record for kind, meth, prm, mode, slots in plan
                for record in compress_group(meth, prm, _named_kernels(slots), rng, mode)]
-    metric, before = retrain.evaluate(model, test, batch_size)
+    metric, before = evaluate(model, test, batch_size)
     history = {"train": [], "test": []}
     retrained = epochs > 0 and any(record.factors is None for record in records)
     if retrained:
         opt = retrain.fresh_optimizer(model, optimizer)
         trainable = _retrainable(model, records, opt, lr_cumulative)
         retrain.compile_like(trainable, model, opt)
-        _, after_compress = retrain.evaluate(trainable, test, batch_size)
+        _, after_compress = evaluate(trainable, test, batch_size)
         history = retrain.fit(trainable, train, test, epochs, batch_size, patience, seed, verbose, keep_best,
                               higher_is_better)
         records = _read_back(model, trainable, records)
     compressed, records = _baked(model, records, trainable if retrained else None)
-    _, after_retrain = retrain.evaluate(compressed, test, batch_size)
+    _, after_retrain = evaluate(compressed, test, batch_size)
     if not retrained:
         after_compress = after_retrain
     return CompressionResult(compressed, records, history, before, after_compress, after_retrain, metric,

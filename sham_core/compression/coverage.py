@@ -23,7 +23,7 @@ def coverage(model, records):
     skipped_layers: [{path, class, params}] of every layer holding kernel parameters that were not
     compressed, the path through nested models joined by "/". kernel_fraction is None without kernels.
     """
-    from .selection import layer_paths
+    from ..models.selection import layer_paths
     total, skipped = 0, []
     for path, layer in layer_paths(model):
         params = kernel_params(layer)

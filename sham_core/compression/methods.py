@@ -11,6 +11,7 @@ from .ecsq import DEFAULT_LAMBDAS, ecsq_quantize
 from .kmeans import cws_quantize, cws_study_quantize
 from .pws import pws_quantize
 from .uniform import uq_quantize
+from ..common.kinds import KINDS
 
 
 def _cws(values, params, rng):
@@ -31,11 +32,6 @@ def _uq(values, params, rng):
 
 def _ecsq(values, params, rng):
     return ecsq_quantize(values, params["k"], params.get("lambdas", DEFAULT_LAMBDAS))
-
-
-# The kinds of kernel, and the layer selections by kind (see selection.py).
-KINDS = ("dense", "conv", "embedding", "recurrent")
-SELECTIONS = ("dense", "conv", "both", "embedding", "recurrent", "all")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from ..atomic import write_json
+from ..common.atomic import write_json
 from .cifar import load_cifar10, load_cifar100
 from .deepdta import load_davis, load_kiba
 from .mnist import load_mnist

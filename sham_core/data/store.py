@@ -1,7 +1,7 @@
 """Read and write the train/test arrays of a dataset (``data.npz``)."""
 import numpy as np
 
-from ..atomic import atomic_path
+from ..common.atomic import atomic_path
 
 
 def save_splits(path, train, test):

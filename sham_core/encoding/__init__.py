@@ -16,7 +16,7 @@ ratio_b1_scipy, ratio_b64_scipy}}}] per dense layer; inference: [{format, metric
 metric, decoded_metric, equal}] for sham and ham ([] without a dense layer).
 """
 from ..data import load_split
-from .inference import EncodedDense
+from ..artifact.dense import EncodedDense
 from .run import encode_baseline, encode_run
 
 __all__ = ["EncodedDense", "encode_baseline", "encode_run", "load_split"]

@@ -43,7 +43,7 @@ def stored_kernel(stored, entry):
 
 
 def model_kernel(slot):
-    """The Kernel of an uncompressed model's kernel slot (compression.selection.Slot; method "none")."""
+    """The Kernel of an uncompressed model's kernel slot (models.selection.Slot; method "none")."""
     kernel = slot.value
     matrix = as_matrix(kernel)
     return Kernel(slot.name, slot.kind, "none", tuple(kernel.shape), matrix, [matrix])

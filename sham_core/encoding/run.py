@@ -5,10 +5,10 @@ import time
 import keras
 import numpy as np
 
-from ..compression.selection import all_layers, kernel_slots
+from ..models.selection import all_layers, kernel_slots
 from ..data import load_split
 from ..formats import DIRECT
-from ..measure import warm_up
+from ..common.measure import warm_up
 from .data import model_kernel, stored_kernel
 from .inference import compressed_inference
 from .sizes import encode_parts, groups, layer_sizes, study_estimate
@@ -44,7 +44,7 @@ def encode_run(model_path, npz_path, metrics, data_path, repeats=REPEATS, budget
 
 def encode_baseline(model_path, data_path, task=None, repeats=REPEATS, budget_s=BUDGET_S, baselines=(),
                     before_timing=None):
-    """Encode every compressible kernel of an uncompressed model (method "none"; see compression.selection).
+    """Encode every compressible kernel of an uncompressed model (method "none"; see models.selection).
 
     task: "classification" or "regression"; by default read from the compiled loss.
     before_timing: as for encode_run.

@@ -4,8 +4,8 @@ Besides the study's choice, each layer records the smallest format that computes
 directly ("direct") and the smallest general-purpose baseline that decodes first ("baseline").
 study_estimate gives the study's own byte estimates per group, which its published psi use.
 """
-from ..compression.methods import KINDS
-from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits, study_bytes
+from ..common.kinds import KINDS
+from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits, smallest, study_bytes
 
 CODED = ("ham", "sham")
 
@@ -13,16 +13,6 @@ CODED = ("ham", "sham")
 def encode_parts(parts, names=DIRECT):
     """{format name: [encoding of each part]} for one kernel's 2-D parts, in the formats ``names``."""
     return {name: [FORMATS[name].from_dense(part) for part in parts] for name in names}
-
-
-def smallest(encodings, names):
-    """(label, bytes) of the smallest of ``names`` per part ("a+b" when the parts differ), or (None, None)."""
-    names = [name for name in names if name in encodings]
-    if not names:
-        return None, None
-    picks = [min(names, key=lambda name: encodings[name][i].nbytes) for i in range(len(encodings[names[0]]))]
-    label = picks[0] if len(set(picks)) == 1 else "+".join(picks)
-    return label, sum(encodings[name][i].nbytes for i, name in enumerate(picks))
 
 
 def choose(kind, encodings):

@@ -7,7 +7,7 @@ import numpy as np
 import scipy
 import scipy.sparse
 
-from ..measure import cpu_model, make_operands, measure
+from ..common.measure import cpu_model, make_operands, measure
 
 
 def chain(encodings, X):

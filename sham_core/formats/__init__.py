@@ -54,3 +54,13 @@ def load(buf):
 
 __all__ = ["BASELINES", "DIRECT", "FORMATS", "Format", "FormatError", "STUDY_FORMATS", "as_matrix",
            "entropy_bits", "load", "study_bytes"]
+
+
+def smallest(encodings, names):
+    """(label, bytes) of the smallest of ``names`` per part ("a+b" when the parts differ), or (None, None)."""
+    names = [name for name in names if name in encodings]
+    if not names:
+        return None, None
+    picks = [min(names, key=lambda name: encodings[name][i].nbytes) for i in range(len(encodings[names[0]]))]
+    label = picks[0] if len(set(picks)) == 1 else "+".join(picks)
+    return label, sum(encodings[name][i].nbytes for i, name in enumerate(picks))

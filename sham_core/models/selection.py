@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import keras
 
-from .methods import KINDS, SELECTIONS
+from ..common.kinds import KINDS, SELECTIONS
 
 _L = keras.layers
+
 # (layer classes, kind, kernel attributes), in the order a layer is matched.
 _KERNELS = (
     ((_L.Dense, _L.EinsumDense), "dense", ("kernel",)),

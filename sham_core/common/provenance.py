@@ -8,14 +8,14 @@ import socket
 import subprocess
 
 import keras
+from keras import ops
 import numba
 
-from . import __version__
+from .. import __version__
 from .atomic import write_json
 from .measure import cpu_model
-from .gpu_check import compute_device
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # sham_core
 PACKAGES = ("keras", "numpy", "numba", "scipy", "scikit-learn")
 BACKEND_DISTRIBUTIONS = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"), "jax": ("jax",)}
 NVIDIA_GPUS = "/proc/driver/nvidia/gpus/*/information"
@@ -101,3 +101,10 @@ def nvidia_gpu_names():
         with open(path) as f:
             names.update(line.split(":", 1)[1].strip() for line in f if line.startswith("Model:"))
     return sorted(names)
+
+
+def compute_device():
+    """Where the backend runs a matmul by default, as it names the device (e.g. cuda:0, GPU:0, cpu)."""
+    product = ops.matmul(ops.ones((8, 8)), ops.ones((8, 8)))
+    device = product.device  # an attribute, or a method in older JAX
+    return str(device() if callable(device) else device)

@@ -8,10 +8,10 @@ import time
 import keras
 import numpy as np
 
-from .compression.retrain import compile_settings, compiled_metrics, evaluate
-from .data import hold_out
-from .loading import CONFIG_OPTION, load_model
-from .metrics import concordance_index, metric_short_name
+from ..models.compiled import compile_settings, compiled_metrics, evaluate
+from ..data import hold_out
+from ..common.loading import CONFIG_OPTION, load_model
+from ..common.metrics import concordance_index, metric_short_name
 
 LOSSES = {"classification": "sparse_categorical_crossentropy", "regression": "mse"}
 METRICS = {"classification": ["accuracy"], "regression": []}

@@ -24,7 +24,8 @@ from .jobenv import lock_path
 
 FORKED = "SHAM_JOB_FORKED"  # set in a fork: its script runs the job itself
 START_TIMEOUT_S = 300  # a server that has not forked a job by then is stuck: the job runs in its own process
-PRELOAD = ("keras", "sham_core.jobs", "snakemake.script")  # snakemake.script: each script's preamble
+PRELOAD = ("keras", "sham_core.training.job", "sham_core.compression.job", "sham_core.encoding.job",
+           "snakemake.script")  # snakemake.script: each script's preamble
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -38,7 +39,7 @@ def start(log_path, workdir=None):
     os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
     single = {name: "1" for name in THREAD_VARIABLES}  # no BLAS or OpenMP thread in the server
     with open(log_path, "a") as log:
-        return subprocess.Popen([sys.executable, "-m", "sham_core.jobserver", address(workdir)], cwd=workdir,
+        return subprocess.Popen([sys.executable, "-m", "sham_core.common.jobserver", address(workdir)], cwd=workdir,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env={**os.environ, **single}, start_new_session=True)
 

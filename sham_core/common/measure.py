@@ -10,6 +10,7 @@ so that the timer's resolution and overhead do not count. A call of ``LONG_S`` s
 import math
 import os
 import platform
+import resource
 import statistics
 import time
 
@@ -18,7 +19,7 @@ import numpy as np
 import scipy
 import scipy.sparse
 
-from .formats import FORMATS
+from ..formats import FORMATS
 
 # Where the zeros lie: scattered uniformly, whole dead rows (inputs) or whole dead columns (neurons).
 ZEROS = ("uniform", "rows", "cols")
@@ -130,3 +131,11 @@ def machine_info():
             f"{numba.get_num_threads()}, load average before the run: {load}",
             f"# python {platform.python_version()}, numpy {np.__version__}, "
             f"numba {numba.__version__}, scipy {scipy.__version__}"]
+
+
+def with_peak_rss(record):
+    """``record`` with the job's peak resident memory so far, in MB (``peak_rss_mb``): this process's peak
+    plus its largest child's (the memory child), a bound on what the job held at once. The summary's
+    max_rss_mb: the benchmark file of a job forked from the job server watched only the waiting script."""
+    own, child = (resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return dict(record, peak_rss_mb=(own + child) / 1024)

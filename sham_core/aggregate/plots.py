@@ -13,9 +13,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from .aggregate.frames import (experiment_info, label, layer_order, ok_runs,  # noqa: E402
+from .frames import (experiment_info, label, layer_order, ok_runs,  # noqa: E402
                                require_columns, tidy_best)
-from .atomic import atomic_path  # noqa: E402
+from ..common.atomic import atomic_path  # noqa: E402
 
 PSI_LABEL = "psi (compressed bytes / float32 bytes)"
 BASELINE_STYLE = {"ls": "--", "color": "0.3", "lw": 1.2}

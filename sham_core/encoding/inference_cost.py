@@ -9,7 +9,7 @@ import tempfile
 
 import numpy as np
 
-from .data import load_split
+from ..data import load_split
 from .latency import BATCH_SIZES, keras_predict, model_peak_memory_mb, paired_latency
 
 SAMPLES = 64  # inputs for the memory child: enough for one batch of 64
@@ -20,7 +20,7 @@ def latency_models(artifact_path, baseline_path, data_path):
     what is left to time is their calls alone."""
     import keras
 
-    from .artifact import load
+    from ..artifact import load
     x = _at_least(load_split(data_path, "test")[0], max(BATCH_SIZES))
     predicts = {"compressed": load(artifact_path).predict,
                 "baseline": keras_predict(keras.saving.load_model(baseline_path, compile=False))}

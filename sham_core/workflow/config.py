@@ -14,7 +14,8 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from .compression.methods import KINDS, METHODS, check_params, check_prune_quantize
+from ..compression.methods import METHODS, check_params, check_prune_quantize
+from ..common.kinds import KINDS
 
 # Grid keys that take {method: points}: a kind of kernel, or "all" (one method for every kind).
 SINGLE_SELECTIONS = (*KINDS, "all")
@@ -265,9 +266,9 @@ def schema_mismatches(schema):
     The registries are the single source: METHODS (and their parameters), the selections, the
     general-purpose baselines (formats.BASELINES), the dataset sources and the optimizers.
     """
-    from .data.datasets import SOURCES
-    from .formats import BASELINES
-    from .training import OPTIMIZERS
+    from ..data.datasets import SOURCES
+    from ..formats import BASELINES
+    from ..training.fit import OPTIMIZERS
     defs = schema["$defs"]
     params = {key for method in METHODS.values() for key in method.params}
     expected = {

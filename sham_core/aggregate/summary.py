@@ -13,12 +13,12 @@ import os
 
 import pandas as pd
 
-from .atomic import read_json, write_csv, write_text
-from .records import read_record
-from .compression.coverage import skipped_text
-from .compression.methods import KINDS
-from .formats import FORMATS
-from .metrics import higher_is_better, metric_short_name
+from ..common.atomic import read_json
+from ..common.records import read_record
+from ..compression.coverage import skipped_text
+from ..common.kinds import KINDS
+from ..formats import FORMATS
+from ..common.metrics import higher_is_better, metric_short_name
 
 SUMMARY_COLUMNS = (
     "experiment", "model", "dataset", "task", "metric", "higher_is_better", "layers", "method",
@@ -270,35 +270,3 @@ def _with_baseline_spread(table):
     spread = {"baseline_mean": base["after_retrain"], "baseline_std": base["perf_std"].where(base["seeds"] > 1),
               "baseline_seeds": base["seeds"]}
     return table.assign(**{column: table["experiment"].map(values) for column, values in spread.items()})
-
-
-def aggregate_job(inputs, outputs, experiments, note=None):
-    """Write every table of the aggregate rule; ``note`` (the config's) heads the paper comparison."""
-    from . import aggregate
-    summary, matmul, history = tables(inputs, experiments)
-    write_csv(summary, outputs["summary"])
-    by_point = points(summary)
-    write_csv(by_point, outputs["points"])
-    write_csv(matmul, outputs["matmul"])
-    write_csv(history, outputs["history"])
-    best, failed = aggregate.best_table(by_point), aggregate.failed_runs(summary)
-    aggregate.write_best(best, outputs["best_csv"], outputs["best_md"], outputs["best_tex"], failed=failed)
-    write_text(outputs["recommendation"], aggregate.recommendation(by_point, best))
-    comparison = aggregate.paper_comparison(best, by_point, inputs["reference"])
-    aggregate.write_paper_comparison(comparison, outputs["comparison_csv"], outputs["comparison_md"],
-                                     list(experiments), failed=failed, note=note)
-    print(f"{len(summary)} rows ({int((summary.status == 'failed').sum())} failed runs), "
-          f"{len(best)} best selections")
-
-
-def plots_job(inputs, outputs):
-    """Draw every plot of the plots rule from the tables (each output is a [png, svg] pair)."""
-    from . import plots
-    summary, best = pd.read_csv(inputs["points"]), pd.read_csv(inputs["best"])
-    stem = {name: str(files[0])[:-len(".png")] for name, files in outputs.items()}
-    plots.psi_vs_performance(summary, stem["psi_vs_performance"])
-    plots.paired_bars(best, "best_perf", stem["best_perf"])
-    plots.paired_bars(best, "best_space", stem["best_space"])
-    plots.matmul_ratios(pd.read_csv(inputs["matmul"]), stem["matmul_ratios"])
-    plots.retraining_curves(pd.read_csv(inputs["history"]), summary, stem["retraining_curves"])
-    plots.latency_vs_psi(summary, stem["latency_vs_psi"])

@@ -1,0 +1,3 @@
+"""Shared low-level helpers below every stage: atomic writes, typed records, provenance, job
+logging, the job lock and job server, the Keras backend and model loading, metrics and the timer.
+Nothing here imports a stage package."""

@@ -1,0 +1,1 @@
+"""The training stage: a baseline model trained (``fit``) and its job (``job``)."""
