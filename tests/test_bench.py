@@ -105,6 +105,12 @@ def test_quick_methods_benchmark_prints_every_step_and_ratio(capsys):
         assert line in out
 
 
+def test_an_epoch_is_not_timed_when_a_run_trained_fewer_epochs_than_asked():
+    from sham_core.bench.methods import epoch_seconds
+    assert epoch_seconds(lambda epochs: epochs, 2) is not None
+    assert epoch_seconds(lambda epochs: min(epochs, 1), 2) is None, "a retraining that stopped at a divergence"
+
+
 def test_methods_benchmark_refuses_an_unknown_method():
     with pytest.raises(ValueError, match="unknown compression method 'nope'"):
         cli.main(["methods", "--quick", "--methods", "nope"])

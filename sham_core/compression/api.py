@@ -1,4 +1,4 @@
-"""compress(): apply a method to a Keras model's selected kernels (see selection.py), then retrain it."""
+"""compress(): apply a method to a Keras model's selected kernels (see models/selection.py), then retrain it."""
 from dataclasses import dataclass, replace
 
 import keras
@@ -39,7 +39,7 @@ def compress(model, method, layers, params, train=None, test=None, epochs=0, bat
 
     layers: "dense", "conv", "both" (then ``method`` and ``params`` are dicts keyed by "conv"
     and "dense"), "embedding", "recurrent", "all", or {"include": regex, "exclude": regex} on
-    kernel names (see selection.py); for the last two, ``method`` and ``params`` apply to every
+    kernel names (see models/selection.py); for the last two, ``method`` and ``params`` apply to every
     kind, or are dicts keyed by the kinds selected. Each kind is one group (one codebook).
     train, test: ``(x, y)``, needed when epochs > 0 and for metrics.
     optimizer: for the retrained weights; default a fresh copy of the model's compiled one.
