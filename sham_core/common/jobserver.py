@@ -24,6 +24,7 @@ from .jobenv import lock_path
 
 FORKED = "SHAM_JOB_FORKED"  # set in a fork: its script runs the job itself
 START_TIMEOUT_S = 300  # a server that has not forked a job by then is stuck: the job runs in its own process
+REQUEST_TIMEOUT_S = 10  # a client that connects but sends no request does not hold up the others
 PRELOAD = ("keras", "sham_core.training.job", "sham_core.compression.job", "sham_core.encoding.job",
            "snakemake.script")  # snakemake.script: each script's preamble
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -101,20 +102,20 @@ def serve(path):
     parent = os.getppid()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    started = time.time()
-    import keras
-    if keras.backend.backend() != "tensorflow":  # the other backends' jobs keep TensorFlow out of their process
-        print(f"job server: Keras backend {keras.backend.backend()}; every job runs in its own process", flush=True)
-        os.unlink(path)
-        return
-    for module in PRELOAD:
-        __import__(module)
-    print(f"job server: {', '.join(PRELOAD)} imported in {time.time() - started:.1f} s; serving {path}",
-          flush=True)
     jobs = {}  # pid -> client connection
-    events = selectors.DefaultSelector()
-    events.register(listener, selectors.EVENT_READ)
-    try:
+    try:  # whatever ends the server (a failed import too), its socket goes and its jobs are killed
+        started = time.time()
+        import keras
+        if keras.backend.backend() != "tensorflow":  # the other backends' jobs keep TensorFlow out of their process
+            print(f"job server: Keras backend {keras.backend.backend()}; every job runs in its own process",
+                  flush=True)
+            return
+        for module in PRELOAD:
+            __import__(module)
+        print(f"job server: {', '.join(PRELOAD)} imported in {time.time() - started:.1f} s; serving {path}",
+              flush=True)
+        events = selectors.DefaultSelector()
+        events.register(listener, selectors.EVENT_READ)
         while not stopping and os.getppid() == parent:
             for key, _ in events.select(timeout=0.1):
                 if key.fileobj is listener:
@@ -141,9 +142,11 @@ def _accept(listener, jobs, events):
     conn, _ = listener.accept()
     fds = []
     try:
+        conn.settimeout(REQUEST_TIMEOUT_S)
         message, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
         while message and not message.endswith(b"\n"):
             message += conn.recv(1 << 16) or b"\n"
+        conn.settimeout(None)
         request = json.loads(message)
         if len(fds) != 3:
             raise ValueError(f"{len(fds)} standard streams")
