@@ -103,6 +103,19 @@ def test_quick_methods_benchmark_prints_every_step_and_ratio(capsys):
     for line in ("pr       {'p': 90}", "cws      {'k': 32}", "slr ", "plain fit", "cws (both)",
                  "worst compression step"):
         assert line in out
+    assert "not timed" not in out, "cws retrained at the study's codebook rate does not diverge"
+
+
+def test_retraining_data_tells_its_classes_apart():
+    """Each image is nearest its own class's template, so a CNN can learn them (random labels cannot be)."""
+    import numpy as np
+    from sham_core.bench.methods import learnable_images
+    x, y = learnable_images(512)
+    means = np.stack([x[y == c].mean(axis=0) for c in range(10)])
+    distances = ((x[:, None] - means[None]) ** 2).sum(axis=(2, 3, 4))
+    assert (distances.argmin(axis=1) == y).mean() > 0.95
+    again, labels = learnable_images(512)
+    assert np.array_equal(again, x) and np.array_equal(labels, y), "seeded"
 
 
 def test_an_epoch_is_not_timed_when_a_run_trained_fewer_epochs_than_asked():
