@@ -98,7 +98,8 @@ def test_unknown_zeros_are_named_in_the_error(capsys):
 
 
 def test_quick_methods_benchmark_prints_every_step_and_ratio(capsys):
-    cli.main(["methods", "--quick", "--methods", "pr,cws,slr", "--samples", "128", "--extra-epochs", "1"])
+    cli.main(["methods", "--quick", "--methods", "pr,cws,slr", "--samples", "128", "--extra-epochs", "1",
+              "--rounds", "1"])
     out = capsys.readouterr().out
     for line in ("pr       {'p': 90}", "cws      {'k': 32}", "slr ", "plain fit", "cws (both)",
                  "worst compression step"):

@@ -6,7 +6,8 @@
 2. One epoch of compressed retraining as a ratio to one epoch of plain ``model.fit`` of
    the same small VGG-style CNN and data, on whatever device the Keras backend uses.
    An epoch's time is the difference between runs of 1 and 1 + E epochs, divided by E,
-   so that tracing and compilation do not count. Target: ratio <= 1.3.
+   so that tracing and compilation do not count; each is the median of a few rounds,
+   timed in turn. Target: ratio <= 1.3.
 """
 import os
 import platform
@@ -100,11 +101,15 @@ def learnable_images(samples, classes=10, seed=0):
     return x, y
 
 
-def time_retraining(samples, extra, methods):
+def time_retraining(samples, extra, methods, rounds):
     """Yield (label, seconds per epoch, ratio to plain fit) for plain fit and each method.
 
     The methods compress a model trained for one epoch, as the workflow compresses a trained one.
+    Plain fit and every method are timed in turn, ``rounds`` times, and each keeps its median,
+    so that a slow spell of a shared machine falls on all of them alike. A method whose
+    retraining stopped at a divergence in any round gets None.
     """
+    import numpy as np
     from ..compression import compress
     x, y = learnable_images(samples)
     model = vgg_style_cnn()
@@ -114,16 +119,23 @@ def time_retraining(samples, extra, methods):
         copy = vgg_style_cnn()
         return len(copy.fit(x, y, epochs=epochs, batch_size=128, verbose=0).history["loss"])
 
-    base = epoch_seconds(plain, extra)
-    yield "plain fit", base, 1.0
-    for method in methods:
-        def retrain(epochs, method=method):
+    def retrain(method):
+        def run(epochs):
             res = compress(model, {"conv": method, "dense": method}, "both",
                            {"conv": PARAMS[method], "dense": PARAMS[method]}, train=(x, y), epochs=epochs,
                            batch_size=128, lr_cumulative=LR_CUMULATIVE)
             return len(res.history["train"])
-        seconds = epoch_seconds(retrain, extra)
-        yield f"{method} (both)", seconds, None if seconds is None else seconds / base
+        return run
+
+    runs = {"plain fit": plain, **{f"{method} (both)": retrain(method) for method in methods}}
+    times = {label: [] for label in runs}
+    for _ in range(rounds):
+        for label, run in runs.items():
+            times[label].append(epoch_seconds(run, extra))
+    medians = {label: None if None in seconds else float(np.median(seconds)) for label, seconds in times.items()}
+    base = medians["plain fit"]
+    for label, seconds in medians.items():
+        yield label, seconds, None if seconds is None else seconds / base
 
 
 def run_methods(args):
@@ -142,10 +154,11 @@ def run_methods(args):
     for method, params, seconds, detail in time_compression(shapes, runs):
         worst = max(worst, seconds)
         print(f"{method:<8} {str(params):<28} {seconds:8.2f}  {detail}", flush=True)
-    print(f"\n# one retraining epoch, {args.samples} samples of 32x32x3, batch 128 (target ratio <= 1.3)")
+    print(f"\n# one retraining epoch, {args.samples} samples of 32x32x3, batch 128, median of {args.rounds} "
+          "rounds (target ratio <= 1.3)")
     worst_ratio, untimed = 0.0, 0
     retrained = [method for method in RETRAIN_METHODS if method in args.methods]
-    for label, seconds, ratio in time_retraining(args.samples, args.extra_epochs, retrained):
+    for label, seconds, ratio in time_retraining(args.samples, args.extra_epochs, retrained, args.rounds):
         if seconds is None:
             untimed += 1
             print(f"{label:<16} not timed: its retraining stopped at a divergence", flush=True)
@@ -167,5 +180,8 @@ def add_parser(commands, comma_list, int_at_least):
                         help="training samples for the retraining ratio (default: %(default)s)")
     parser.add_argument("--extra-epochs", type=int_at_least(1, "extra epochs"), default=2,
                         help="epochs timed beyond the first (default: %(default)s)")
+    parser.add_argument("--rounds", type=int_at_least(1, "rounds"), default=3,
+                        help="times each retraining epoch is measured, in turn; the median is kept "
+                             "(default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="smoke test: small shapes, no k=256 runs")
     parser.set_defaults(run=run_methods)
