@@ -1,5 +1,6 @@
 """The formats benchmark runs end to end and refuses malformed grids."""
 import csv
+import itertools
 
 import numpy as np
 import pytest
@@ -43,6 +44,19 @@ def test_a_long_call_is_timed_once(monkeypatch):
     monkeypatch.setattr(timing, "LONG_S", 0.0)
     seconds, result = timing.measure(lambda: calls.append(1) or "done", 20)
     assert result == "done" and seconds > 0 and len(calls) == 1
+
+
+def test_calls_measured_in_turn_alternate_and_keep_their_results(monkeypatch):
+    calls = []
+    timed = timing.measure_in_turn([lambda: calls.append("a") or 1, lambda: calls.append("b") or 2], 5,
+                                   budget_s=0.001)
+    assert [result for _, result in timed] == [1, 2] and all(seconds > 0 for seconds, _ in timed)
+    turns = [name for name, _ in itertools.groupby(calls[4:])]  # after an untimed and a sizing call each
+    assert turns == ["a", "b"] * (len(turns) // 2) and len(turns) >= 6, "a sample of a, then of b, ..."
+    calls.clear()
+    monkeypatch.setattr(timing, "LONG_S", 0.0)
+    timed = timing.measure_in_turn([lambda: calls.append("a") or 1, lambda: calls.append("b") or 2], 5)
+    assert [result for _, result in timed] == [1, 2] and calls == ["a", "b", "a", "b"], "long: once each, apart"
 
 
 def test_make_matrix_has_the_requested_sparsity_and_values():

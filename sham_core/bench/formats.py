@@ -13,7 +13,9 @@ match numpy within a float32 rounding bound. The general-purpose baselines (kind
 dense first, so its ratio shows what computing on the compressed form buys.
 
 Timing: the JIT is warmed on small matrices first; each timing is ``sham_core.common.measure.measure``
-over about 0.2 s, in at most ``--repeats`` samples (the median is kept).
+over about 0.2 s, in at most ``--repeats`` samples (the median is kept). A format's ``X @ W``
+timings take their samples in turn (``measure_in_turn``), so that its ratios between batch sizes
+compare samples taken moments apart.
 """
 import csv
 import os
@@ -26,7 +28,8 @@ import numpy as np
 import scipy.sparse
 
 from ..formats import BASELINES, DIRECT, FORMATS, entropy_bits
-from ..common.measure import BATCH, OPERANDS, machine_info, make_matrix, make_operands, matches, measure, warm_up
+from ..common.measure import (BATCH, OPERANDS, machine_info, make_matrix, make_operands, matches, measure,
+                              measure_in_turn, warm_up)
 
 DEFAULT_SHAPES = ((512, 512), (4096, 4096), (512, 4096), (1024, 1))
 DEFAULT_P = (0.0, 50.0, 90.0, 99.0)
@@ -104,14 +107,17 @@ def bench_format(fmt, W, operands, references, bounds, repeats):
                bits_per_entry=8 * enc.nbytes / weights,
                encode_mws=weights / encode_s / 1e6, decode_mws=weights / decode_s / 1e6)
     (x, X), (y1, y64), (bound1, bound64) = operands, references, bounds
+    checks = {}
     for label, rows in OPERANDS.items():
         if rows is None:
-            operand, reference, bound = x, y1, bound1
+            checks[label] = (x, y1, bound1)
         elif label == "1xn":
-            operand, reference, bound = x[None], y1[None], bound1[None]
+            checks[label] = (x[None], y1[None], bound1[None])
         else:
-            operand, reference, bound = X[:rows].copy(), y64[:rows], bound64[:rows]
-        row[f"matmul_{label}_s"], Y = measure(partial(enc.matmul, operand), repeats)
+            checks[label] = (X[:rows].copy(), y64[:rows], bound64[:rows])
+    timed = measure_in_turn([partial(enc.matmul, operand) for operand, _, _ in checks.values()], repeats)
+    for (label, (_, reference, bound)), (seconds, Y) in zip(checks.items(), timed):
+        row[f"matmul_{label}_s"] = seconds
         verified = verified and matches(Y, reference, bound)
     row["verified"] = verified
     return row

@@ -5,7 +5,8 @@ Timing: every timed call runs once untimed just before it is timed, and a timing
 of 3 to ``max_repeats`` samples taken with ``time.perf_counter``, as many as give about
 ``BUDGET_S`` in all; calls shorter than ``BUDGET_S / max_repeats`` are looped within a sample,
 so that the timer's resolution and overhead do not count. A call of ``LONG_S`` seconds or more
-(xz or zstd -19 on a large matrix) is run only once, and that run is its sample.
+(xz or zstd -19 on a large matrix) is run only once, and that run is its sample. Calls whose
+times are compared (one format's batch sizes) take their samples in turn (``measure_in_turn``).
 """
 import math
 import os
@@ -90,6 +91,42 @@ def measure(fn, max_repeats, budget_s=BUDGET_S):
             fn()
         samples.append((time.perf_counter() - start) / number)
     return statistics.median(samples), result
+
+
+def measure_in_turn(fns, max_repeats, budget_s=BUDGET_S):
+    """(median seconds per call, result) for each of ``fns``, their samples taken in turn.
+
+    Like ``measure`` with ``budget_s`` for each, but the samples alternate (a, b, c, a, b, c, ...),
+    so that a ratio between two of them compares samples taken moments apart and a slow spell
+    of a shared machine falls on all alike. If any first call takes ``LONG_S`` or more, each
+    is measured apart with ``measure``.
+    """
+    results, firsts = [], []
+    for fn in fns:
+        start = time.perf_counter()
+        results.append(fn())
+        firsts.append(time.perf_counter() - start)
+    if max(firsts, default=0.0) >= LONG_S:
+        return [measure(fn, max_repeats, budget_s) for fn in fns]
+    sample_s = budget_s / max_repeats
+    numbers = []
+    for fn in fns:
+        start = time.perf_counter()
+        fn()
+        first = max(time.perf_counter() - start, 1e-9)
+        numbers.append(1 if first >= sample_s else math.ceil(sample_s / first))
+    samples = [[] for _ in fns]
+    rounds = None
+    while rounds is None or len(samples[0]) < rounds:
+        for fn, number, taken in zip(fns, numbers, samples):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            taken.append((time.perf_counter() - start) / number)
+        if rounds is None:
+            longest = max(taken[0] * number for taken, number in zip(samples, numbers))
+            rounds = min(max_repeats, max(3, math.ceil(budget_s / longest)))
+    return [(statistics.median(taken), result) for taken, result in zip(samples, results)]
 
 
 def matches(Y, reference, bound):
