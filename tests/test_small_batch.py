@@ -24,6 +24,18 @@ def test_small_batches_give_each_row_the_vector_kernels_bits(name, shape):
         assert_matmul_close(Y, X, W)
 
 
+def test_an_index_map_batch_meets_infinite_inputs_as_its_vector_kernel_does():
+    """im's vector kernel multiplies every entry, zeros too, so an infinite input under a zero weight
+    gives NaN; a small batch must give the same, not skip the zero."""
+    W = quantized((31, 20), 8, 0.6, seed=4)
+    enc = FORMATS["im"].from_dense(W)
+    X = np.random.default_rng(4).standard_normal((5, 31)).astype(np.float32)
+    X[1, 3], X[3, 30] = np.inf, -np.inf
+    vector = np.stack([enc.matmul(x) for x in X])
+    assert np.isnan(vector).any()
+    np.testing.assert_array_equal(bits(enc.matmul(X)), bits(vector))
+
+
 @pytest.mark.parametrize("name", DIRECT)
 def test_batch_one_as_a_matrix_is_the_vector_path(name):
     W = quantized((64, 48), 8, 0.5, seed=1)

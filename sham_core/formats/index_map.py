@@ -23,8 +23,6 @@ class IndexMap(Format):
         self.words = words
         self._lookup = np.zeros(1 << self.width, np.float32)
         self._lookup[:codebook.size] = codebook
-        zeros = np.flatnonzero(codebook.view(np.uint32) == 0)
-        self._zero_code = int(zeros[0]) if zeros.size else -1
 
     @classmethod
     def from_dense(cls, W):
@@ -42,7 +40,7 @@ class IndexMap(Format):
         n, m = self.shape
         stream, shape = (self.words, self.width, self._lookup), (n, m, columns_per_block(n))
         return multiply(check_operand(X, n), self.shape, lambda x: im_matvec(*stream, *shape, x),
-                        lambda XT, batch: im_small(*stream, self._zero_code, *shape, XT, batch),
+                        lambda XT, batch: im_small(*stream, *shape, XT, batch),
                         lambda XT: im_matmat(*stream, *shape, XT))
 
     def _fields(self):
