@@ -97,9 +97,12 @@ def build_parser():
 def run_stamp(parser, args):
     """Stamp the complete older records under the results folder; list those that need their job rerun."""
     from .common.records import stamp_older
+    from .compression.record import COMPRESS
+    from .encoding.record import ENCODE, ENCODE_BASELINE
+    from .training.record import TRAIN
     if not os.path.isdir(args.results):
         parser.error(f"no such folder: {args.results}")
-    stamped, refused = stamp_older(args.results)
+    stamped, refused = stamp_older(args.results, (TRAIN, ENCODE_BASELINE, COMPRESS, ENCODE))
     print(f"{len(stamped)} records stamped, {len(refused)} left as they were")
     for why in refused:
         print(f"  needs its job rerun: {why}")

@@ -15,6 +15,9 @@ import pandas as pd
 
 from ..common.atomic import read_json
 from ..common.records import read_record
+from ..compression.record import COMPRESS
+from ..encoding.record import ENCODE, ENCODE_BASELINE
+from ..training.record import TRAIN
 from ..compression.coverage import skipped_text
 from ..common.kinds import KINDS
 from ..formats import FORMATS
@@ -217,7 +220,7 @@ def tables(inputs, experiments):
     runs = zip(inputs["metrics"], inputs["encodings"], inputs["compress_benchmarks"], inputs["encode_benchmarks"],
                inputs["provenances"])
     for metrics_path, encoding_path, compress_bench, encode_bench, provenance in runs:
-        metrics, encoding = read_record("compress", metrics_path), read_record("encode", encoding_path)
+        metrics, encoding = read_record(COMPRESS, metrics_path), read_record(ENCODE, encoding_path)
         summary.append(run_row(metrics, encoding, read_benchmark(compress_bench), read_benchmark(encode_bench),
                                read_json(provenance)))
         if metrics["status"] == "ok":
@@ -229,11 +232,11 @@ def tables(inputs, experiments):
     seed_metrics = iter(inputs.get("baseline_seeds", []))
     for (name, experiment), metrics_path, encoding_path in zip(experiments.items(), inputs["baselines"],
                                                                inputs["baseline_encodings"]):
-        encoding = read_record("encode_baseline", encoding_path)
-        main = baseline_row(name, read_record("train", metrics_path), encoding, experiment["dataset"],
+        encoding = read_record(ENCODE_BASELINE, encoding_path)
+        main = baseline_row(name, read_record(TRAIN, metrics_path), encoding, experiment["dataset"],
                             experiment["model"], experiment.get("seed"))
         summary.append(main)
-        summary += [baseline_seed_row(main, read_record("train", next(seed_metrics)), seed)
+        summary += [baseline_seed_row(main, read_record(TRAIN, next(seed_metrics)), seed)
                     for seed in experiment.get("baseline_seeds", [])]
         matmul += matmul_rows({"experiment": name, "layers": "", "method": "baseline", "params": "", "seed": None},
                               encoding)

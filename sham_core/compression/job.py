@@ -1,6 +1,6 @@
 """The compression stage's job (rule compress): one run of the grid compressed, retrained and saved.
 
-Every output is written atomically, ``metrics.json`` (a typed record, sham_core.common.records) last.
+Every output is written atomically, ``metrics.json`` (a typed record, ``record.COMPRESS``) last.
 """
 import time
 
@@ -13,6 +13,7 @@ from ..common.measure import with_peak_rss
 from ..common.metrics import higher_is_better
 from ..common.records import write_record
 from ..data import load_split
+from .record import COMPRESS
 
 OWN_OPTIMIZER_LR_SCALE = 0.1  # a model_file is retrained with its own optimizer at a tenth of its learning rate
 
@@ -77,7 +78,7 @@ def compress_job(run, experiment, model_path, data_path, meta_path, out, slot=No
                                        info={"experiment": run.experiment, "layers": run.layers, "seed": run.seed,
                                              "prune_quantize": run.prune_quantize})
     write_provenance(out["provenance"], run.seed, prune_quantize=run.prune_quantize)
-    write_record("compress", with_peak_rss(record), out["metrics"])
+    write_record(COMPRESS, with_peak_rss(record), out["metrics"])
 
 
 def retrain_optimizer(model, experiment):
@@ -113,7 +114,7 @@ def _write_failed(out, record):
     for key in ("model", "artifact"):
         with atomic_path(out[key]) as tmp:
             open(tmp, "w").close()
-    write_record("compress", with_peak_rss(record), out["metrics"])
+    write_record(COMPRESS, with_peak_rss(record), out["metrics"])
 
 
 def _layer_record(record):

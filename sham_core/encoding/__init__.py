@@ -15,8 +15,15 @@ scipy_b1_s, scipy_b64_s, formats: {format: {b1_s, b64_s, ratio_b1_dense, ratio_b
 ratio_b1_scipy, ratio_b64_scipy}}}] per dense layer; inference: [{format, metric_name,
 metric, decoded_metric, equal}] for sham and ham ([] without a dense layer).
 """
-from ..data import load_split
-from ..artifact.dense import EncodedDense
-from .run import encode_baseline, encode_run
-
+# Imported on first use, so that reading this stage's record kinds (encoding.record, as the
+# aggregate stage does) does not import Keras.
+_LAZY = {"load_split": "..data", "EncodedDense": "..artifact.dense", "encode_baseline": ".run",
+         "encode_run": ".run"}
 __all__ = ["EncodedDense", "encode_baseline", "encode_run", "load_split"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,8 @@ from ..common.jobenv import Unlocked
 from ..common.loading import CONFIG_OPTION, import_modules
 from ..common.measure import with_peak_rss
 from ..common.records import read_record, write_record
+from ..compression.record import COMPRESS
+from .record import ENCODE, ENCODE_BASELINE
 
 
 def encode_job(paths, timing, threads, out_path, imports=(), slot=None):
@@ -27,7 +29,7 @@ def encode_job(paths, timing, threads, out_path, imports=(), slot=None):
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     import_modules(imports, CONFIG_OPTION)
     slot.checkpoint()
-    metrics = read_record("compress", paths["metrics"])
+    metrics = read_record(COMPRESS, paths["metrics"])
     with ThreadPoolExecutor(1) as child:
         memory = (child.submit(peak_memory, "artifact", paths["artifact"], paths["data"], imports)
                   if timing["memory"] and metrics.get("status") == "ok" else None)
@@ -43,7 +45,7 @@ def encode_job(paths, timing, threads, out_path, imports=(), slot=None):
             encoding["peak_memory"] = memory.result()
     print(f"{metrics['experiment']}/{metrics['layers_selection']}/{metrics['method']}/{metrics['param_path']}: "
           f"{encoding['status']}, psi {encoding.get('psi', {}).get('network', {}).get('choice', 'n/a')}")
-    write_record("encode", with_peak_rss(encoding), out_path)
+    write_record(ENCODE, with_peak_rss(encoding), out_path)
 
 
 def _alone(slot, *children):
@@ -79,4 +81,4 @@ def encode_baseline_job(model_path, data_path, meta_path, timing, threads, out_p
                                    before_timing=lambda: _alone(slot, memory, floor))
     if memory is not None:
         encoding["peak_memory"] = dict(memory.result(), keras_import_mb=floor.result())
-    write_record("encode_baseline", encoding, out_path)
+    write_record(ENCODE_BASELINE, encoding, out_path)

@@ -4,6 +4,7 @@ from ..common.jobenv import Unlocked
 from ..common.metrics import higher_is_better
 from ..common.records import write_record
 from ..data import load_split
+from .record import TRAIN
 
 
 def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path, slot=None):
@@ -36,4 +37,4 @@ def train_job(experiment, data_path, meta_path, seed, model_path, metrics_path, 
     metrics["higher_is_better"] = higher_is_better(metrics["metric"], experiment.get("higher_is_better"))
     with atomic_path(model_path) as tmp:
         model.save(tmp)
-    write_record("train", dict(metrics, task=task, weights=int(model.count_params())), metrics_path)
+    write_record(TRAIN, dict(metrics, task=task, weights=int(model.count_params())), metrics_path)
