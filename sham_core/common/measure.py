@@ -99,7 +99,7 @@ def measure_in_turn(fns, max_repeats, budget_s=BUDGET_S):
     Like ``measure`` with ``budget_s`` for each, but the samples alternate (a, b, c, a, b, c, ...),
     so that a ratio between two of them compares samples taken moments apart and a slow spell
     of a shared machine falls on all alike. If any first call takes ``LONG_S`` or more, each
-    is measured apart with ``measure``.
+    is measured apart: that first call is a long one's sample, ``measure`` times the others.
     """
     results, firsts = [], []
     for fn in fns:
@@ -107,7 +107,8 @@ def measure_in_turn(fns, max_repeats, budget_s=BUDGET_S):
         results.append(fn())
         firsts.append(time.perf_counter() - start)
     if max(firsts, default=0.0) >= LONG_S:
-        return [measure(fn, max_repeats, budget_s) for fn in fns]
+        return [(first, result) if first >= LONG_S else measure(fn, max_repeats, budget_s)
+                for fn, first, result in zip(fns, firsts, results)]
     sample_s = budget_s / max_repeats
     numbers = []
     for fn in fns:
