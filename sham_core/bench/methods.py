@@ -23,7 +23,8 @@ PARAMS = {
 EXTRA_RUNS = (("cws", {"k": 256}), ("ecsq", {"k": 256}), ("uq", {"k": 256}))
 RETRAIN_METHODS = ("pr", "cws", "pr_cws", "ecsq")
 # The codebooks' learning rate in retraining: the study's for VGG19 (config/paper.yaml). At the
-# API's default, 1e-3, a codebook shared by a whole layer steps far enough to diverge in an epoch.
+# API's default, 1e-3 (the study's command-line default), a codebook shared by a whole layer of this
+# CNN steps far enough to diverge in an epoch.
 LR_CUMULATIVE = 1e-6
 
 
