@@ -67,6 +67,24 @@ def make_operands(n, seed):
     return X[0].copy(), X[1:].copy()
 
 
+def _timed(fn, number=1):
+    """Seconds per call of ``number`` calls of fn() in a row (at least 1e-9)."""
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return max(time.perf_counter() - start, 1e-9) / number
+
+
+def _calls_per_sample(seconds, sample_s):
+    """Calls looped in one sample: 1 for a call of ``sample_s`` or more, else enough to fill it."""
+    return 1 if seconds >= sample_s else math.ceil(sample_s / seconds)
+
+
+def _repeats(sample_seconds, max_repeats, budget_s):
+    """Samples of ``sample_seconds`` each that fill ``budget_s``: 3 to ``max_repeats``."""
+    return min(max_repeats, max(3, math.ceil(budget_s / sample_seconds)))
+
+
 def measure(fn, max_repeats, budget_s=BUDGET_S):
     """Median seconds per call of fn() after one untimed call, and that call's result.
 
@@ -78,18 +96,12 @@ def measure(fn, max_repeats, budget_s=BUDGET_S):
     untimed = time.perf_counter() - start
     if untimed >= LONG_S:
         return untimed, result
-    sample_s = budget_s / max_repeats
-    start = time.perf_counter()
-    fn()
-    first = max(time.perf_counter() - start, 1e-9)
-    number = 1 if first >= sample_s else math.ceil(sample_s / first)
+    first = _timed(fn)
+    number = _calls_per_sample(first, budget_s / max_repeats)
     samples = [first] if number == 1 else []
-    repeats = min(max_repeats, max(3, math.ceil(budget_s / (first * number))))
+    repeats = _repeats(first * number, max_repeats, budget_s)
     while len(samples) < repeats:
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
+        samples.append(_timed(fn, number))
     return statistics.median(samples), result
 
 
@@ -109,24 +121,12 @@ def measure_in_turn(fns, max_repeats, budget_s=BUDGET_S):
     if max(firsts, default=0.0) >= LONG_S:
         return [(first, result) if first >= LONG_S else measure(fn, max_repeats, budget_s)
                 for fn, first, result in zip(fns, firsts, results)]
-    sample_s = budget_s / max_repeats
-    numbers = []
-    for fn in fns:
-        start = time.perf_counter()
-        fn()
-        first = max(time.perf_counter() - start, 1e-9)
-        numbers.append(1 if first >= sample_s else math.ceil(sample_s / first))
-    samples = [[] for _ in fns]
-    rounds = None
-    while rounds is None or len(samples[0]) < rounds:
+    numbers = [_calls_per_sample(_timed(fn), budget_s / max_repeats) for fn in fns]
+    samples = [[_timed(fn, number)] for fn, number in zip(fns, numbers)]
+    rounds = _repeats(max(taken[0] * number for taken, number in zip(samples, numbers)), max_repeats, budget_s)
+    for _ in range(rounds - 1):
         for fn, number, taken in zip(fns, numbers, samples):
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            taken.append((time.perf_counter() - start) / number)
-        if rounds is None:
-            longest = max(taken[0] * number for taken, number in zip(samples, numbers))
-            rounds = min(max_repeats, max(3, math.ceil(budget_s / longest)))
+            taken.append(_timed(fn, number))
     return [(statistics.median(taken), result) for taken, result in zip(samples, results)]
 
 
